@@ -1,0 +1,41 @@
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdlib>
+#include <iostream>
+
+#include "commands.h"
+#include "version.h"
+
+int main(int argc, char** argv) {
+  using namespace smiles::bridge;
+  CLI::App app{
+      "hoymiles-smiles: Hoymiles DTU telemetry bridge (Modbus TCP/RTU -> PostgreSQL, REST, "
+      "Prometheus)",
+      "hoymiles-smiles"};
+  app.set_version_flag("--version", std::string("hoymiles-smiles ") + smiles::kVersion);
+  app.require_subcommand(1);
+  std::string log_level = "info";
+  if (const char* env = std::getenv("LOG_LEVEL"); env != nullptr && *env != '\0') log_level = env;
+  app.add_option("--log-level", log_level,
+                 "trace, debug, info, warn, error or off [env: LOG_LEVEL]")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "warning", "error", "off"},
+                            CLI::ignore_case))
+      ->capture_default_str();
+
+  CommandRun run;
+  add_simulate_command(app, run);
+  add_probe_command(app, run);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e);
+    return code == 0 ? 0 : kExitUsage;
+  }
+  auto logger = spdlog::stderr_color_mt("hoymiles-smiles");
+  spdlog::set_default_logger(logger);
+  spdlog::set_level(spdlog::level::from_str(log_level == "warning" ? "warn" : log_level));
+  return run ? run() : kExitUsage;
+}
