@@ -34,6 +34,9 @@ struct ModbusRegisterReader::Impl {
   std::string label;
   modbus_t* ctx = nullptr;
   std::vector<std::uint8_t> buffer;
+  // RTU has no transaction id: after a timeout a late answer may still come and
+  // would be taken for the next request's. Wait for the line to go quiet first.
+  bool drain_pending = false;
 
   void close() {
     if (ctx != nullptr) {
@@ -64,13 +67,32 @@ struct ModbusRegisterReader::Impl {
     }
   }
 
-  // TCP: a late answer must not be taken for the next request's, so start afresh.
-  void drop_if_tcp() {
-    if (address.transport == Transport::kTcp) close();
+  // A late answer must not be taken for the next request's: TCP starts afresh,
+  // RTU drains the line before the next request.
+  void after_timeout() {
+    if (address.transport == Transport::kTcp) {
+      close();
+    } else {
+      drain_pending = true;
+    }
+  }
+
+  void drain(int fd) {
+    const auto give_up = SteadyClock::now() + 4 * options.response_timeout;
+    std::array<std::uint8_t, 256> sink{};
+    while (SteadyClock::now() < give_up) {
+      pollfd pfd{fd, POLLIN, 0};
+      const int ready = ::poll(&pfd, 1, static_cast<int>(options.response_timeout.count()));
+      if (ready == 0) break;  // quiet for a whole response timeout
+      if (ready < 0 && errno != EINTR) break;
+      if (ready > 0 && ::read(fd, sink.data(), sink.size()) <= 0) break;
+    }
+    drain_pending = false;
   }
 
   RegisterPayload read(std::uint16_t start, std::uint16_t count) {
     if (ctx == nullptr) connect();
+    if (drain_pending) drain(modbus_get_socket(ctx));
     modbus_flush(ctx);  // discard anything stale before a new request
     const std::array<std::uint8_t, 6> request{address.unit,
                                               kReadHoldingRegistersFunction,
@@ -112,7 +134,7 @@ struct ModbusRegisterReader::Impl {
           if (parsed.status == ParsedResponse::Status::kComplete) return finish(parsed, what);
           throw FrameError("garbled answer from " + label + " to " + what + ": " + parsed.error);
         }
-        drop_if_tcp();
+        after_timeout();
         if (buffer.empty()) {
           throw TimeoutError("no answer from " + label + " to " + what + " within " +
                              std::to_string(options.response_timeout.count()) + " ms");
@@ -136,7 +158,7 @@ struct ModbusRegisterReader::Impl {
                         : parse_tcp_response(buffer, expected);
       if (parsed.status == ParsedResponse::Status::kComplete) return finish(parsed, what);
       if (parsed.status == ParsedResponse::Status::kInvalid) {
-        drop_if_tcp();
+        if (address.transport == Transport::kTcp) close();
         throw FrameError("garbled answer from " + label + " to " + what + ": " + parsed.error);
       }
     }
