@@ -92,8 +92,11 @@ struct ModbusRegisterReader::Impl {
 
   RegisterPayload read(std::uint16_t start, std::uint16_t count) {
     if (ctx == nullptr) connect();
-    if (drain_pending) drain(modbus_get_socket(ctx));
-    modbus_flush(ctx);  // discard anything stale before a new request
+    if (address.transport == Transport::kRtu) {
+      if (drain_pending) drain(modbus_get_socket(ctx));
+      modbus_flush(ctx);  // discard line noise before a new request
+    }
+    // TCP needs no flush: the connection is closed after any error.
     const std::array<std::uint8_t, 6> request{address.unit,
                                               kReadHoldingRegistersFunction,
                                               static_cast<std::uint8_t>(start >> 8),

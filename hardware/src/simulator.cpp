@@ -127,7 +127,7 @@ double energy_today_wh(double peak_w, double hour) {
   return peak_w * 12 / std::numbers::pi * (1 - std::cos(std::numbers::pi * (h - 6) / 12));
 }
 
-constexpr std::int64_t kAnchorDay = 18262;  // 2020-01-01, days since the epoch
+constexpr std::int64_t kAnchorDay = 20089;  // 2025-01-01, days since the epoch
 
 }  // namespace
 

@@ -1,0 +1,21 @@
+# Shared helpers for scripts/*. Sourced, not run.
+# shellcheck shell=bash
+
+SMILES_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+export SMILES_ROOT
+
+say() { printf '\033[1;34m==>\033[0m %s\n' "$*"; }
+warn() { printf '\033[1;33mwarning:\033[0m %s\n' "$*" >&2; }
+die() { printf '\033[1;31merror:\033[0m %s\n' "$*" >&2; exit 1; }
+
+jobs_count() { nproc 2>/dev/null || echo 2; }
+
+# smiles_build <build-dir> [extra cmake args...]: configure (once) and build.
+smiles_build() {
+  local dir="$1"; shift
+  say "configuring $dir ($*)"
+  cmake -S "$SMILES_ROOT" -B "$SMILES_ROOT/$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >"$SMILES_ROOT/$dir.configure.log" 2>&1 \
+    || { cat "$SMILES_ROOT/$dir.configure.log"; die "cmake configure failed for $dir"; }
+  say "building $dir with $(jobs_count) jobs"
+  cmake --build "$SMILES_ROOT/$dir" -j "$(jobs_count)"
+}
