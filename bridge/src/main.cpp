@@ -27,6 +27,7 @@ int main(int argc, char** argv) {
   CommandRun run;
   add_simulate_command(app, run);
   add_probe_command(app, run);
+  add_db_command(app, run);
 
   try {
     app.parse(argc, argv);

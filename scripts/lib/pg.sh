@@ -36,12 +36,14 @@ pg_start() {
   pg_as_owner "$bin/initdb" -D "$PG_TMP/data" -U postgres --auth=trust -E UTF8 >"$PG_TMP/initdb.log" 2>&1 \
     || { cat "$PG_TMP/initdb.log"; die "initdb failed"; }
   local port; port="$(pg_free_port)"
-  pg_as_owner "$bin/pg_ctl" -D "$PG_TMP/data" -l "$PG_TMP/server.log" -w -t 60 \
-    -o "-p $port -k $PG_TMP -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off" start >/dev/null \
+  # Tests that stop and restart the server reuse these options (SMILES_PG_OPTS).
+  local opts="-p $port -k $PG_TMP -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off"
+  pg_as_owner "$bin/pg_ctl" -D "$PG_TMP/data" -l "$PG_TMP/server.log" -w -t 60 -o "$opts" start >/dev/null \
     || { cat "$PG_TMP/server.log"; die "PostgreSQL did not start"; }
   export PGHOST="$PG_TMP" PGPORT="$port" PGUSER=postgres PGDATABASE=postgres
   export SMILES_TEST_DATABASE_URL="postgresql://postgres@127.0.0.1:$port/postgres"
-  export SMILES_PG_BIN="$bin" SMILES_PG_DATA="$PG_TMP/data"
+  export SMILES_PG_BIN="$bin" SMILES_PG_DATA="$PG_TMP/data" SMILES_PG_OPTS="$opts"
+  export SMILES_PG_LOG="$PG_TMP/server.log"
   psql -X -q -t -c "select 'PostgreSQL ' || current_setting('server_version') || ' ready on port $port'" \
     | sed 's/^ */    /' || die "cannot connect to the throwaway PostgreSQL"
 }

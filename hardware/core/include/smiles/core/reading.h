@@ -42,6 +42,7 @@ struct InverterReading {
 // Everything read from one DTU in one poll cycle; `timestamp` is taken once per cycle.
 struct DtuReading {
   std::string dtu_name;
+  std::string dtu_address;  // tcp://... or rtu://... as configured (may be empty)
   std::string dtu_serial;
   Timestamp timestamp{};
   std::vector<InverterReading> inverters;

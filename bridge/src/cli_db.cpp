@@ -1,0 +1,77 @@
+#include <iostream>
+
+#include "commands.h"
+#include "env_config.h"
+#include "smiles/storage/connection_pool.h"
+#include "smiles/storage/errors.h"
+#include "smiles/storage/migrator.h"
+
+namespace smiles::bridge {
+
+namespace {
+
+struct DbOptions {
+  std::string action;
+  std::string database_url;
+};
+
+int run_db(const DbOptions& o) {
+  try {
+    auto config = database_config_from(process_environment());
+    if (!o.database_url.empty()) config.url = o.database_url;
+    config.pool_size = 1;
+    config.max_overflow = 0;
+    storage::ConnectionPool pool(config);
+    storage::Migrator migrator(pool);
+    std::cout << "database " << storage::describe(config) << "\n";
+    if (o.action == "status") {
+      std::cout << storage::format_status(migrator.status());
+      return kExitOk;
+    }
+    if (o.action == "upgrade") {
+      const auto before = migrator.status();
+      std::cout << storage::format_status(before);
+      if (before.up_to_date()) return kExitOk;
+      const auto result = migrator.upgrade();
+      for (int v : result.applied_versions) std::cout << "applied migration " << v << "\n";
+      std::cout << "schema is at version " << migrator.status().current_version << "\n";
+      return kExitOk;
+    }
+    const auto problems = migrator.verify();
+    for (const auto& p : problems) std::cout << "  problem  " << p << "\n";
+    std::cout << (problems.empty() ? "schema verified: matches this binary\n"
+                                   : "schema does NOT match this binary\n");
+    return problems.empty() ? kExitOk : kExitFailure;
+  } catch (const ConfigError& e) {
+    std::cerr << "hoymiles-smiles db: " << e.what() << "\n";
+    return kExitUsage;
+  } catch (const IoError& e) {
+    std::cerr << "hoymiles-smiles db: " << e.what() << "\n";
+    return kExitUnreachable;
+  } catch (const Error& e) {
+    std::cerr << "hoymiles-smiles db: " << e.what() << "\n";
+    return kExitFailure;
+  }
+}
+
+}  // namespace
+
+void add_db_command(CLI::App& app, CommandRun& run) {
+  auto o = std::make_shared<DbOptions>();
+  auto* cmd = app.add_subcommand("db", "Show, upgrade or verify the PostgreSQL schema");
+  cmd->add_option("action", o->action,
+                  "status: what is there and what upgrade would do; "
+                  "upgrade: apply pending migrations; verify: check the "
+                  "schema matches this binary")
+      ->required()
+      ->check(CLI::IsMember({"status", "upgrade", "verify"}));
+  cmd->add_option("--database-url", o->database_url,
+                  "PostgreSQL URL, e.g. postgresql://user:pass@host:5432/db [env: DATABASE_URL; "
+                  "or DB_HOST, DB_PORT, DB_NAME, DB_USER, DB_PASSWORD]");
+  cmd->footer(
+      "Exit codes: 0 ok, 1 schema problem (checksum mismatch, newer schema, failed migration, "
+      "verify found differences), 2 bad arguments, 3 database unreachable.");
+  cmd->callback([&run, o] { run = [o] { return run_db(*o); }; });
+}
+
+}  // namespace smiles::bridge

@@ -1,0 +1,28 @@
+// Where the database is and how many connections to keep. Filled once at the edge
+// (bridge/ reads DATABASE_URL or DB_HOST/DB_PORT/... and flags) and passed in.
+#pragma once
+
+#include <chrono>
+#include <string>
+
+namespace smiles::storage {
+
+struct DatabaseConfig {
+  std::string url;  // libpq URI or key=value conninfo; when set, the fields below are ignored
+  std::string host = "localhost";
+  int port = 5432;
+  std::string name = "hoymiles";
+  std::string user = "hoymiles";
+  std::string password;
+  int pool_size = 5;      // connections kept open
+  int max_overflow = 10;  // extra connections allowed under load, closed when returned
+  std::chrono::seconds connect_timeout{5};
+  std::chrono::milliseconds acquire_timeout{5000};
+};
+
+// libpq conninfo for the config (values quoted as libpq requires).
+std::string conninfo(const DatabaseConfig& config);
+// The same without the password, for logs and error messages.
+std::string describe(const DatabaseConfig& config);
+
+}  // namespace smiles::storage

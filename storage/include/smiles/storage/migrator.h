@@ -1,0 +1,80 @@
+// Versioned schema migrations compiled into the binary.
+//
+// schema_migrations records each applied migration with a checksum of its SQL.
+// upgrade() holds a PostgreSQL advisory lock, runs each pending migration in its
+// own transaction (a failure rolls that one back completely and stops), and
+// refuses to touch a database whose applied checksums differ from this binary's
+// or which has versions this binary does not know.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "smiles/core/reading.h"
+#include "smiles/storage/connection_pool.h"
+
+namespace smiles::storage {
+
+struct Migration {
+  int version = 0;
+  std::string name;
+  std::string sql;
+  [[nodiscard]] std::string checksum() const;  // 16 hex digits (FNV-1a 64 of the SQL)
+};
+
+// The migrations shipped in this binary, ascending by version.
+const std::vector<Migration>& builtin_migrations();
+
+enum class SchemaShape {
+  kEmpty,           // no hoymiles tables at all
+  kManaged,         // has schema_migrations
+  kLegacyPythonV2,  // the S-Miles v2 Python bridge's PostgreSQL shape
+  kUnknown,         // some of our table names, but neither shape
+};
+
+struct AppliedMigration {
+  int version = 0;
+  std::string name;
+  std::string checksum;
+  std::string applied_at;  // ISO-8601 UTC
+  int execution_ms = 0;
+};
+
+struct SchemaStatus {
+  SchemaShape shape = SchemaShape::kEmpty;
+  int current_version = 0;  // highest applied version (0: none)
+  int latest_version = 0;   // highest version this binary knows
+  std::vector<AppliedMigration> applied;
+  std::vector<Migration> pending;
+  std::vector<std::string> problems;  // reasons upgrade() refuses
+
+  [[nodiscard]] bool up_to_date() const {
+    return shape == SchemaShape::kManaged && pending.empty() && problems.empty();
+  }
+};
+
+// Human-readable report for `db status` (what is there, what upgrade would do).
+std::string format_status(const SchemaStatus& status);
+
+struct UpgradeResult {
+  std::vector<int> applied_versions;
+};
+
+class Migrator {
+ public:
+  explicit Migrator(ConnectionPool& pool, std::vector<Migration> migrations = builtin_migrations());
+
+  SchemaStatus status();
+  // Throws SchemaError (mismatch, newer schema, legacy shape, failed migration) or
+  // DatabaseUnavailable. Safe to run from several processes at once.
+  UpgradeResult upgrade();
+  // Problems found (empty = schema matches this binary): checksums, missing
+  // migrations, missing tables.
+  std::vector<std::string> verify();
+
+ private:
+  ConnectionPool& pool_;
+  std::vector<Migration> migrations_;
+};
+
+}  // namespace smiles::storage

@@ -1,0 +1,60 @@
+// Stores polls permanently. Idempotent: writing the same readings again (a spool
+// replay, a retried batch) adds no rows.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+
+#include "smiles/core/reading.h"
+#include "smiles/storage/connection_pool.h"
+
+namespace smiles::storage {
+
+// Where readings go. The bridge's poll loop writes through this interface; when
+// write() throws, the readings were not stored and the caller must spool them.
+class ReadingSink {
+ public:
+  virtual ~ReadingSink() = default;
+  virtual void write(std::span<const DtuReading> readings) = 0;
+};
+
+// How "today" and "total" in production_cache evolve.
+struct ProductionRules {
+  int reset_hour = 0;            // local hour at which "today" starts (RESET_HOUR)
+  std::string timezone = "UTC";  // IANA name (TIMEZONE), resolved by PostgreSQL
+};
+
+struct WriterStats {
+  std::uint64_t batches = 0;
+  std::uint64_t readings = 0;   // DtuReadings written
+  std::uint64_t port_rows = 0;  // port rows offered (duplicates included)
+  std::uint64_t failures = 0;
+};
+
+// Thread-safe (each write uses its own pooled connection).
+//
+// production_cache rules: total never decreases; readings of unlinked inverters or
+// with a zero total never replace a good value; "today" is the largest value seen
+// in the current production day and restarts when a reading of a later production
+// day arrives (the day begins at reset_hour in timezone).
+class ReadingWriter final : public ReadingSink {
+ public:
+  ReadingWriter(ConnectionPool& pool, ProductionRules rules);
+
+  // Throws DatabaseUnavailable (connectivity: spool and retry later) or
+  // StorageError (the database refused the data).
+  void write(std::span<const DtuReading> readings) override;
+  [[nodiscard]] WriterStats stats() const;
+
+ private:
+  ConnectionPool& pool_;
+  ProductionRules rules_;
+  mutable std::mutex mutex_;
+  WriterStats stats_;
+};
+
+// Throws ConfigError unless PostgreSQL knows the time zone and the hour is 0..23.
+void validate_production_rules(ConnectionPool& pool, const ProductionRules& rules);
+
+}  // namespace smiles::storage

@@ -1,0 +1,130 @@
+#include "smiles/storage/reading_writer.h"
+
+#include <gtest/gtest.h>
+
+#include "readings.h"
+#include "smiles/core/error.h"
+#include "smiles/storage/migrator.h"
+#include "test_database.h"
+
+namespace smiles::storage {
+namespace {
+
+using test::make_reading;
+using test::utc;
+using test::with_energy;
+
+class WriterTest : public ::testing::Test {
+ protected:
+  void SetUp() override { Migrator(pool).upgrade(); }
+  std::string q(const std::string& sql) { return db.scalar(sql); }
+  std::string cache(const char* column) {
+    return q(std::string("SELECT ") + column +
+             " FROM production_cache WHERE serial_number = '116100000001' AND port_number = 1");
+  }
+
+  test::TestDatabase db;
+  ConnectionPool pool{db.config()};
+};
+
+TEST_F(WriterTest, StoresOneInverterRowPerPollAndOnePortRowPerPort) {
+  ReadingWriter writer(pool, {});
+  const auto r = make_reading(utc("2026-06-01T10:00:00"), 3, 4);
+  writer.write({&r, 1});
+  EXPECT_EQ(q("SELECT count(*) FROM inverter_data"), "3");
+  EXPECT_EQ(q("SELECT count(*) FROM port_data"), "12");
+  EXPECT_EQ(q("SELECT count(*) FROM inverters"), "3");
+  EXPECT_EQ(q("SELECT port_count FROM inverters WHERE serial_number = '116100000002'"), "4");
+  EXPECT_EQ(q("SELECT dtu_name || ' ' || inverter_type FROM inverters LIMIT 1"), "roof HM");
+  EXPECT_EQ(q("SELECT serial_number || ' ' || transport || ' ' || address FROM dtus"),
+            "10F700000001 tcp tcp://10.0.0.5:502?unit=1");
+  EXPECT_EQ(q("SELECT temperature FROM inverter_data WHERE serial_number = '116100000001'"),
+            "-2.5");
+  EXPECT_EQ(q("SELECT to_char(\"timestamp\" AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') "
+              "FROM port_data LIMIT 1"),
+            "2026-06-01 10:00:00");
+  EXPECT_EQ(q("SELECT pv_current FROM port_data LIMIT 1"), "7.31");
+  EXPECT_EQ(writer.stats().port_rows, 12U);
+}
+
+TEST_F(WriterTest, ReplayWritesNoDuplicates) {
+  ReadingWriter writer(pool, {});
+  std::vector<DtuReading> batch;
+  for (int m = 0; m < 5; ++m) {
+    batch.push_back(
+        make_reading(utc("2026-06-01T10:00:00") + std::chrono::minutes{m}, 2, 2, m + 1));
+  }
+  writer.write(batch);
+  writer.write(batch);
+  writer.write({batch.data() + 2, 2});
+  EXPECT_EQ(q("SELECT count(*) FROM inverter_data"), "10");
+  EXPECT_EQ(q("SELECT count(*) FROM port_data"), "20");
+  EXPECT_EQ(q("SELECT to_char(first_seen AT TIME ZONE 'UTC', 'HH24:MI') || '-' || "
+              "to_char(last_seen AT TIME ZONE 'UTC', 'HH24:MI') FROM inverters LIMIT 1"),
+            "10:00-10:04");
+}
+
+TEST_F(WriterTest, TotalNeverDecreasesAndBadReadingsNeverReplaceGoodOnes) {
+  ReadingWriter writer(pool, {});
+  auto t = utc("2026-06-01T10:00:00");
+  auto write = [&](const DtuReading& r) { writer.write({&r, 1}); };
+  write(with_energy(make_reading(t), 1000, 5'000'000));
+  EXPECT_EQ(cache("total_production"), "5000000");
+  write(with_energy(make_reading(t + std::chrono::minutes{1}), 1100, 4'000'000));  // glitch
+  EXPECT_EQ(cache("total_production"), "5000000");
+  EXPECT_EQ(cache("today_production"), "1100");
+  write(with_energy(make_reading(t + std::chrono::minutes{2}), 0, 0));  // cloud-upload zeros
+  write(with_energy(make_reading(t + std::chrono::minutes{3}), 9, 9'999'999, 0));  // unlinked
+  EXPECT_EQ(cache("total_production"), "5000000");
+  EXPECT_EQ(cache("today_production"), "1100");
+  // ... while every reading is still stored as read.
+  EXPECT_EQ(q("SELECT count(*) FROM port_data WHERE total_production = 0"), "4");
+  write(with_energy(make_reading(t + std::chrono::minutes{4}), 1200, 5'000'100));
+  EXPECT_EQ(cache("total_production"), "5000100");
+  EXPECT_EQ(cache("today_production"), "1200");
+}
+
+TEST_F(WriterTest, TodayResetsOncePerLocalDayAtTheResetHour) {
+  // Europe/Berlin is UTC+2 in June; the day starts at 03:00 local = 01:00 UTC.
+  ReadingWriter writer(pool, {3, "Europe/Berlin"});
+  auto write = [&](const char* iso, std::uint32_t today, std::uint64_t total) {
+    const auto r = with_energy(make_reading(utc(iso)), today, total);
+    writer.write({&r, 1});
+  };
+  write("2026-06-01T19:00:00", 5000, 1'005'000);  // 21:00 local, day of June 1
+  write("2026-06-01T22:30:00", 20, 1'005'020);    // 00:30 local: DTU reset, still June 1
+  EXPECT_EQ(cache("today_production"), "5000");
+  EXPECT_EQ(cache("production_day"), "2026-06-01");
+  write("2026-06-02T01:30:00", 40, 1'005'040);  // 03:30 local: new production day
+  EXPECT_EQ(cache("today_production"), "40");
+  EXPECT_EQ(cache("production_day"), "2026-06-02");
+  write("2026-06-01T20:00:00", 6000, 1'006'000);  // a late replay of the old day
+  EXPECT_EQ(cache("today_production"), "40");
+  EXPECT_EQ(cache("production_day"), "2026-06-02");
+  EXPECT_EQ(cache("total_production"), "1006000");
+}
+
+TEST_F(WriterTest, OneBatchSpanningMidnightKeepsTheLatestDay) {
+  ReadingWriter writer(pool, {0, "UTC"});
+  std::vector<DtuReading> batch = {
+      with_energy(make_reading(utc("2026-06-01T23:50:00")), 7000, 2'007'000),
+      with_energy(make_reading(utc("2026-06-02T00:10:00")), 15, 2'007'015),
+  };
+  writer.write(batch);
+  EXPECT_EQ(cache("today_production"), "15");
+  EXPECT_EQ(cache("production_day"), "2026-06-02");
+}
+
+TEST_F(WriterTest, UnknownTimeZoneIsRefusedByName) {
+  EXPECT_NO_THROW(validate_production_rules(pool, {0, "Europe/Berlin"}));
+  try {
+    validate_production_rules(pool, {0, "Mars/Olympus"});
+    FAIL();
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("TIMEZONE 'Mars/Olympus'"), std::string::npos);
+  }
+  EXPECT_THROW(ReadingWriter(pool, {24, "UTC"}), ConfigError);
+}
+
+}  // namespace
+}  // namespace smiles::storage
