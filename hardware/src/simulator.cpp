@@ -127,7 +127,7 @@ double energy_today_wh(double peak_w, double hour) {
   return peak_w * 12 / std::numbers::pi * (1 - std::cos(std::numbers::pi * (h - 6) / 12));
 }
 
-constexpr std::int64_t kAnchorDay = 20089;  // 2025-01-01, days since the epoch
+constexpr std::int64_t kAnchorDay = 19723;  // 2024-01-01, days since the epoch
 
 }  // namespace
 
@@ -238,9 +238,10 @@ RawPortBlock SimulatedDtu::port_block(int index, Timestamp t, bool zeroed) const
 
   const double daily_wh = std::floor(energy_today_wh(peak, 24));
   const auto today_wh = static_cast<std::int64_t>(std::floor(energy_today_wh(peak, hour)));
-  const std::int64_t days = std::max<std::int64_t>(0, day - kAnchorDay);
-  const auto total_wh = static_cast<std::int64_t>(inv.base_total_wh) +
-                        days * static_cast<std::int64_t>(daily_wh) + today_wh;
+  // Monotonic in time; clamping the sum (not the day count) keeps it monotonic.
+  const std::int64_t total_wh = std::max<std::int64_t>(
+      0, static_cast<std::int64_t>(inv.base_total_wh) +
+             (day - kAnchorDay) * static_cast<std::int64_t>(daily_wh) + today_wh);
 
   const double phase = static_cast<double>(secs) / 420.0 + inv_index;
   raw.set(Field::kPvVoltage, std::lround(pv_voltage_v * 10));
