@@ -1,0 +1,258 @@
+#include "smiles/storage/spool.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
+#include <cstring>
+#include <nlohmann/json.hpp>
+
+#include "smiles/core/error.h"
+
+namespace smiles::storage {
+
+namespace {
+
+constexpr std::array<std::uint8_t, 4> kMagic = {'S', 'M', 'S', 'P'};
+constexpr std::size_t kHeader = 12;
+constexpr std::uint32_t kMaxPayload = 64U * 1024 * 1024;
+
+[[noreturn]] void fail(const std::string& what, const std::filesystem::path& path) {
+  throw IoError("spool " + path.string() + ": " + what + ": " + std::strerror(errno));
+}
+
+void put_u32(std::uint8_t* p, std::uint32_t v) {
+  for (int i = 0; i < 4; ++i) p[i] = static_cast<std::uint8_t>(v >> (8 * i));
+}
+std::uint32_t get_u32(const std::uint8_t* p) {
+  return std::uint32_t{p[0]} | std::uint32_t{p[1]} << 8 | std::uint32_t{p[2]} << 16 |
+         std::uint32_t{p[3]} << 24;
+}
+
+std::vector<std::uint8_t> read_all(int fd, const std::filesystem::path& path) {
+  struct stat st {};
+  if (fstat(fd, &st) != 0) fail("stat", path);
+  std::vector<std::uint8_t> data(static_cast<std::size_t>(st.st_size));
+  std::size_t got = 0;
+  while (got < data.size()) {
+    const ssize_t n = pread(fd, data.data() + got, data.size() - got, static_cast<off_t>(got));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) fail("read", path);
+    got += static_cast<std::size_t>(n);
+  }
+  return data;
+}
+
+}  // namespace
+
+std::uint32_t crc32(std::span<const std::uint8_t> bytes) {
+  static const auto table = [] {
+    std::array<std::uint32_t, 256> t{};
+    for (std::uint32_t i = 0; i < 256; ++i) {
+      std::uint32_t c = i;
+      for (int k = 0; k < 8; ++k) c = (c & 1U) != 0 ? 0xEDB88320U ^ (c >> 1) : c >> 1;
+      t[i] = c;
+    }
+    return t;
+  }();
+  std::uint32_t crc = 0xFFFFFFFFU;
+  for (std::uint8_t b : bytes) crc = table[(crc ^ b) & 0xFFU] ^ (crc >> 8);
+  return crc ^ 0xFFFFFFFFU;
+}
+
+std::string encode_reading(const DtuReading& r) {
+  nlohmann::json inverters = nlohmann::json::array();
+  for (const auto& i : r.inverters) {
+    nlohmann::json ports = nlohmann::json::array();
+    for (const auto& p : i.ports) {
+      ports.push_back({p.port_number, p.pv_voltage_v, p.pv_current_a, p.pv_power_w,
+                       p.today_production_wh, p.total_production_wh});
+    }
+    inverters.push_back({{"s", i.serial_number},
+                         {"t", i.inverter_type},
+                         {"v",
+                          {i.grid_voltage_v, i.grid_frequency_hz, i.temperature_c,
+                           i.operating_status, i.alarm_code, i.alarm_count, i.link_status}},
+                         {"p", std::move(ports)}});
+  }
+  const auto us =
+      std::chrono::duration_cast<std::chrono::microseconds>(r.timestamp.time_since_epoch()).count();
+  return nlohmann::json{{"n", r.dtu_name},
+                        {"a", r.dtu_address},
+                        {"d", r.dtu_serial},
+                        {"ts", us},
+                        {"i", std::move(inverters)}}
+      .dump();
+}
+
+DtuReading decode_reading(std::string_view payload) {
+  try {
+    const auto j = nlohmann::json::parse(payload);
+    DtuReading r;
+    r.dtu_name = j.at("n").get<std::string>();
+    r.dtu_address = j.at("a").get<std::string>();
+    r.dtu_serial = j.at("d").get<std::string>();
+    r.timestamp = Timestamp{std::chrono::duration_cast<Timestamp::duration>(
+        std::chrono::microseconds{j.at("ts").get<std::int64_t>()})};
+    for (const auto& ji : j.at("i")) {
+      InverterReading i;
+      i.serial_number = ji.at("s").get<std::string>();
+      i.inverter_type = ji.at("t").get<std::string>();
+      const auto& v = ji.at("v");
+      i.grid_voltage_v = v.at(0).get<double>();
+      i.grid_frequency_hz = v.at(1).get<double>();
+      i.temperature_c = v.at(2).get<double>();
+      i.operating_status = v.at(3).get<std::uint16_t>();
+      i.alarm_code = v.at(4).get<std::uint16_t>();
+      i.alarm_count = v.at(5).get<std::uint16_t>();
+      i.link_status = v.at(6).get<std::uint8_t>();
+      for (const auto& jp : ji.at("p")) {
+        PortReading p;
+        p.serial_number = i.serial_number;
+        p.port_number = jp.at(0).get<int>();
+        p.pv_voltage_v = jp.at(1).get<double>();
+        p.pv_current_a = jp.at(2).get<double>();
+        p.pv_power_w = jp.at(3).get<double>();
+        p.today_production_wh = jp.at(4).get<std::uint32_t>();
+        p.total_production_wh = jp.at(5).get<std::uint64_t>();
+        i.ports.push_back(p);
+      }
+      r.inverters.push_back(std::move(i));
+    }
+    return r;
+  } catch (const nlohmann::json::exception& e) {
+    throw DataError(std::string("spool record is not a reading: ") + e.what());
+  }
+}
+
+Spool::Spool(SpoolOptions options) : options_(std::move(options)) {
+  std::error_code ec;
+  if (options_.path.has_parent_path()) {
+    std::filesystem::create_directories(options_.path.parent_path(), ec);
+  }
+  const bool existed = std::filesystem::exists(options_.path);
+  fd_ = ::open(options_.path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd_ < 0) fail("cannot open", options_.path);
+  if (!existed && options_.path.has_parent_path()) {  // make the new file's name durable
+    const int dir = ::open(options_.path.parent_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dir >= 0) {
+      ::fsync(dir);
+      ::close(dir);
+    }
+  }
+  const Scan s = scan([](std::string_view) {});
+  const auto size = std::filesystem::file_size(options_.path);
+  if (s.good_end < size) {  // torn tail: cut it off so appends continue cleanly
+    if (::ftruncate(fd_, static_cast<off_t>(s.good_end)) != 0) fail("truncate", options_.path);
+    ::fsync(fd_);
+  }
+  stats_.bytes = s.good_end;
+  stats_.readings = s.records;
+  stats_.damaged_records = s.damaged + (s.good_end < size ? 1 : 0);
+}
+
+Spool::~Spool() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+template <typename Visit>
+Spool::Scan Spool::scan(Visit&& visit) const {
+  const auto data = read_all(fd_, options_.path);
+  Scan s;
+  std::size_t pos = 0;
+  while (pos + kHeader <= data.size()) {
+    const bool magic = std::memcmp(data.data() + pos, kMagic.data(), kMagic.size()) == 0;
+    const std::uint32_t len = get_u32(data.data() + pos + 4);
+    const bool fits = magic && len <= kMaxPayload && pos + kHeader + len <= data.size();
+    if (fits && crc32({data.data() + pos + kHeader, len}) == get_u32(data.data() + pos + 8)) {
+      visit(std::string_view(reinterpret_cast<const char*>(data.data() + pos + kHeader), len));
+      pos += kHeader + len;
+      s.good_end = pos;
+      ++s.records;
+      continue;
+    }
+    // Damaged: resynchronise on the next magic, if any intact record follows.
+    std::size_t next = pos + 1;
+    while (next + kMagic.size() <= data.size() &&
+           std::memcmp(data.data() + next, kMagic.data(), kMagic.size()) != 0) {
+      ++next;
+    }
+    if (next + kHeader > data.size()) break;  // nothing after: a torn tail
+    ++s.damaged;
+    pos = next;
+  }
+  return s;
+}
+
+bool Spool::append(const DtuReading& reading) {
+  const std::string payload = encode_reading(reading);
+  std::vector<std::uint8_t> record(kHeader + payload.size());
+  std::memcpy(record.data(), kMagic.data(), kMagic.size());
+  put_u32(record.data() + 4, static_cast<std::uint32_t>(payload.size()));
+  put_u32(record.data() + 8,
+          crc32({reinterpret_cast<const std::uint8_t*>(payload.data()), payload.size()}));
+  std::memcpy(record.data() + kHeader, payload.data(), payload.size());
+
+  std::lock_guard lock(mutex_);
+  if (stats_.bytes + record.size() > options_.max_bytes) {
+    ++stats_.dropped;
+    return false;
+  }
+  std::size_t written = 0;
+  while (written < record.size()) {
+    const ssize_t n = ::pwrite(fd_, record.data() + written, record.size() - written,
+                               static_cast<off_t>(stats_.bytes + written));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      // Leave no half record behind for the next append to follow.
+      [[maybe_unused]] const int rc = ::ftruncate(fd_, static_cast<off_t>(stats_.bytes));
+      fail("write", options_.path);
+    }
+    written += static_cast<std::size_t>(n);
+  }
+  if (::fdatasync(fd_) != 0) fail("fsync", options_.path);
+  stats_.bytes += record.size();
+  ++stats_.readings;
+  ++stats_.appended;
+  return true;
+}
+
+std::uint64_t Spool::replay(ReadingSink& sink, std::size_t batch) {
+  std::lock_guard lock(mutex_);
+  if (stats_.readings == 0) return 0;
+  std::vector<DtuReading> pending;
+  std::uint64_t done = 0;
+  const Scan s = scan([&](std::string_view payload) {
+    try {
+      pending.push_back(decode_reading(payload));
+    } catch (const DataError&) {
+      ++stats_.damaged_records;  // intact CRC but unreadable: written by a foreign tool
+      return;
+    }
+    if (pending.size() >= batch) {
+      sink.write(pending);
+      done += pending.size();
+      pending.clear();
+    }
+  });
+  if (!pending.empty()) {
+    sink.write(pending);
+    done += pending.size();
+  }
+  (void)s;
+  if (::ftruncate(fd_, 0) != 0) fail("truncate", options_.path);
+  if (::fsync(fd_) != 0) fail("fsync", options_.path);
+  stats_.bytes = 0;
+  stats_.readings = 0;
+  stats_.replayed += done;
+  return done;
+}
+
+SpoolStats Spool::stats() const {
+  std::lock_guard lock(mutex_);
+  return stats_;
+}
+
+}  // namespace smiles::storage
