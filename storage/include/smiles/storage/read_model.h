@@ -1,0 +1,89 @@
+// Read side for the API: what is stored, newest first. Every query is served by an
+// index (see storage/migrations and tests/storage/read_model_pgtest.cpp).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "smiles/core/reading.h"
+#include "smiles/storage/connection_pool.h"
+#include "smiles/storage/reading_writer.h"
+
+namespace smiles::storage {
+
+inline constexpr int kMaxHistoryLimit = 10000;
+
+struct HistoryQuery {
+  int limit = 100;                 // 1..kMaxHistoryLimit
+  std::optional<Timestamp> since;  // inclusive
+  std::optional<Timestamp> until;  // inclusive
+};
+
+struct InverterSample {
+  Timestamp timestamp;
+  InverterReading values;  // without ports
+};
+
+struct PortSample {
+  Timestamp timestamp;
+  PortReading values;
+};
+
+struct StoredInverter {
+  std::string dtu_name;
+  Timestamp first_seen;
+  Timestamp last_seen;
+  std::optional<InverterSample> latest;  // with the latest port values in values.ports
+};
+
+struct ProductionEntry {
+  std::string serial_number;
+  int port_number = 0;
+  std::uint32_t today_production_wh = 0;  // 0 once its production day is over
+  std::uint64_t total_production_wh = 0;
+  Timestamp last_updated;
+};
+
+struct StorageStats {
+  std::map<std::string, std::int64_t> table_rows;
+  bool rows_estimated = false;  // big tables are counted from planner statistics
+  std::int64_t total_records = 0;
+  std::int64_t database_size_bytes = 0;
+  std::optional<Timestamp> oldest_reading;
+  std::optional<Timestamp> newest_reading;
+};
+
+// The API's view of storage. Implementations throw DatabaseUnavailable when the
+// database is away (the API answers 503) and ConfigError for a bad query.
+class ReadModel {
+ public:
+  virtual ~ReadModel() = default;
+  virtual std::vector<StoredInverter> inverters(const std::optional<std::string>& serial) = 0;
+  virtual std::vector<InverterSample> inverter_history(const std::string& serial,
+                                                       const HistoryQuery& query) = 0;
+  virtual std::vector<PortSample> port_history(const std::string& serial, int port,
+                                               const HistoryQuery& query) = 0;
+  virtual std::vector<ProductionEntry> production() = 0;
+  virtual StorageStats stats() = 0;
+};
+
+class PgReadModel final : public ReadModel {
+ public:
+  PgReadModel(ConnectionPool& pool, ProductionRules rules);
+  std::vector<StoredInverter> inverters(const std::optional<std::string>& serial) override;
+  std::vector<InverterSample> inverter_history(const std::string& serial,
+                                               const HistoryQuery& query) override;
+  std::vector<PortSample> port_history(const std::string& serial, int port,
+                                       const HistoryQuery& query) override;
+  std::vector<ProductionEntry> production() override;
+  StorageStats stats() override;
+
+ private:
+  ConnectionPool& pool_;
+  ProductionRules rules_;
+};
+
+}  // namespace smiles::storage

@@ -1,0 +1,182 @@
+#include "smiles/storage/read_model.h"
+
+#include <pqxx/pqxx>
+
+#include "read_queries.h"
+#include "smiles/core/time.h"
+#include "smiles/storage/errors.h"
+#include "smiles/storage/schema.h"
+
+namespace smiles::storage {
+
+namespace {
+
+Timestamp from_us(const pqxx::field& f) {
+  return Timestamp{std::chrono::duration_cast<Timestamp::duration>(
+      std::chrono::microseconds{f.as<std::int64_t>()})};
+}
+
+std::optional<std::string> param(const std::optional<Timestamp>& t) {
+  if (!t) return std::nullopt;
+  return format_iso8601_utc(*t);
+}
+
+void check(const HistoryQuery& q) {
+  if (q.limit < 1 || q.limit > kMaxHistoryLimit) {
+    throw ConfigError("limit must be 1.." + std::to_string(kMaxHistoryLimit));
+  }
+}
+
+template <typename T>
+T with_connection(ConnectionPool& pool, const std::function<T(pqxx::read_transaction&)>& query) {
+  T out{};
+  try {
+    pool.run([&](pqxx::connection& c) {
+      pqxx::read_transaction tx(c);
+      out = query(tx);
+    });
+  } catch (const pqxx::sql_error& e) {
+    throw StorageError(std::string("query failed: ") + e.what());
+  }
+  return out;
+}
+
+InverterReading inverter_values(const pqxx::row& row, int first) {
+  InverterReading v;
+  v.grid_voltage_v = row[first].as<double>(0);
+  v.grid_frequency_hz = row[first + 1].as<double>(0);
+  v.temperature_c = row[first + 2].as<double>(0);
+  v.operating_status = static_cast<std::uint16_t>(row[first + 3].as<int>(0));
+  v.alarm_code = static_cast<std::uint16_t>(row[first + 4].as<int>(0));
+  v.alarm_count = static_cast<std::uint16_t>(row[first + 5].as<int>(0));
+  v.link_status = static_cast<std::uint8_t>(row[first + 6].as<int>(0));
+  return v;
+}
+
+PortReading port_values(const pqxx::row& row, int first) {
+  PortReading p;
+  p.pv_voltage_v = row[first].as<double>(0);
+  p.pv_current_a = row[first + 1].as<double>(0);
+  p.pv_power_w = row[first + 2].as<double>(0);
+  p.today_production_wh = static_cast<std::uint32_t>(row[first + 3].as<std::int64_t>(0));
+  p.total_production_wh = static_cast<std::uint64_t>(row[first + 4].as<std::int64_t>(0));
+  return p;
+}
+
+}  // namespace
+
+PgReadModel::PgReadModel(ConnectionPool& pool, ProductionRules rules)
+    : pool_(pool), rules_(std::move(rules)) {}
+
+std::vector<StoredInverter> PgReadModel::inverters(const std::optional<std::string>& serial) {
+  using Result = std::vector<StoredInverter>;
+  return with_connection<Result>(pool_, [&](pqxx::read_transaction& tx) {
+    // Latest row per inverter / port: one backward primary-key probe each (LATERAL).
+    const auto rows = tx.exec_params(queries::latest_inverters(), serial);
+    const auto ports = tx.exec_params(queries::latest_ports(), serial);
+    Result out;
+    for (const auto& row : rows) {
+      StoredInverter inv;
+      inv.dtu_name = row[1].as<std::string>();
+      inv.first_seen = from_us(row[3]);
+      inv.last_seen = from_us(row[4]);
+      if (!row[5].is_null()) {
+        InverterSample s{from_us(row[5]), inverter_values(row, 6)};
+        s.values.serial_number = row[0].as<std::string>();
+        s.values.inverter_type = row[2].as<std::string>();
+        for (const auto& p : ports) {
+          if (p[0].as<std::string>() != s.values.serial_number) continue;
+          PortReading port = port_values(p, 3);
+          port.serial_number = s.values.serial_number;
+          port.port_number = p[1].as<int>();
+          s.values.ports.push_back(port);
+        }
+        inv.latest = std::move(s);
+      }
+      out.push_back(std::move(inv));
+    }
+    return out;
+  });
+}
+
+std::vector<InverterSample> PgReadModel::inverter_history(const std::string& serial,
+                                                          const HistoryQuery& q) {
+  check(q);
+  using Result = std::vector<InverterSample>;
+  return with_connection<Result>(pool_, [&](pqxx::read_transaction& tx) {
+    const auto rows = tx.exec_params(queries::inverter_history(), serial, param(q.since),
+                                     param(q.until), q.limit);
+    Result out;
+    out.reserve(rows.size());
+    for (const auto& row : rows) {
+      InverterSample s{from_us(row[0]), inverter_values(row, 1)};
+      s.values.serial_number = serial;
+      out.push_back(std::move(s));
+    }
+    return out;
+  });
+}
+
+std::vector<PortSample> PgReadModel::port_history(const std::string& serial, int port,
+                                                  const HistoryQuery& q) {
+  check(q);
+  using Result = std::vector<PortSample>;
+  return with_connection<Result>(pool_, [&](pqxx::read_transaction& tx) {
+    const auto rows = tx.exec_params(queries::port_history(), serial, port, param(q.since),
+                                     param(q.until), q.limit);
+    Result out;
+    out.reserve(rows.size());
+    for (const auto& row : rows) {
+      PortSample s{from_us(row[0]), port_values(row, 1)};
+      s.values.serial_number = serial;
+      s.values.port_number = port;
+      out.push_back(std::move(s));
+    }
+    return out;
+  });
+}
+
+std::vector<ProductionEntry> PgReadModel::production() {
+  using Result = std::vector<ProductionEntry>;
+  return with_connection<Result>(pool_, [&](pqxx::read_transaction& tx) {
+    // "today" counts only while its production day is the current one.
+    const auto rows = tx.exec_params(queries::production(), rules_.timezone, rules_.reset_hour);
+    Result out;
+    for (const auto& row : rows) {
+      out.push_back({row[0].as<std::string>(), row[1].as<int>(),
+                     static_cast<std::uint32_t>(row[2].as<std::int64_t>()),
+                     static_cast<std::uint64_t>(row[3].as<std::int64_t>()), from_us(row[4])});
+    }
+    return out;
+  });
+}
+
+StorageStats PgReadModel::stats() {
+  return with_connection<StorageStats>(pool_, [&](pqxx::read_transaction& tx) {
+    StorageStats s;
+    // Planner estimates for big tables (exact counts would scan millions of rows);
+    // exact counts where the estimate is small or missing.
+    for (auto table : schema::kTables) {
+      const std::string name(table);
+      auto estimate =
+          tx.exec_params1("SELECT reltuples::bigint FROM pg_class WHERE oid = $1::regclass",
+                          "public." + name)[0]
+              .as<std::int64_t>();
+      if (estimate < 100000) {
+        estimate = tx.exec1("SELECT count(*) FROM " + tx.quote_name(name))[0].as<std::int64_t>();
+      } else {
+        s.rows_estimated = true;
+      }
+      s.table_rows[name] = estimate;
+      s.total_records += estimate;
+    }
+    s.database_size_bytes =
+        tx.exec1("SELECT pg_database_size(current_database())")[0].as<std::int64_t>();
+    const auto span = tx.exec1(queries::reading_span());
+    if (!span[0].is_null()) s.oldest_reading = from_us(span[0]);
+    if (!span[1].is_null()) s.newest_reading = from_us(span[1]);
+    return s;
+  });
+}
+
+}  // namespace smiles::storage
