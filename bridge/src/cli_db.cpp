@@ -13,6 +13,9 @@ namespace {
 struct DbOptions {
   std::string action;
   std::string database_url;
+  std::string timezone;
+  int reset_hour = -1;
+  bool dry_run = false;
 };
 
 int run_db(const DbOptions& o) {
@@ -21,8 +24,12 @@ int run_db(const DbOptions& o) {
     if (!o.database_url.empty()) config.url = o.database_url;
     config.pool_size = 1;
     config.max_overflow = 0;
+    const auto env = process_environment();
+    storage::MigratorOptions options;
+    options.legacy_timezone = o.timezone.empty() ? timezone_from(env) : o.timezone;
+    options.reset_hour = o.reset_hour >= 0 ? o.reset_hour : int_from(env, "RESET_HOUR", 0, 0, 23);
     storage::ConnectionPool pool(config);
-    storage::Migrator migrator(pool);
+    storage::Migrator migrator(pool, options);
     std::cout << "database " << storage::describe(config) << "\n";
     if (o.action == "status") {
       std::cout << storage::format_status(migrator.status());
@@ -32,6 +39,10 @@ int run_db(const DbOptions& o) {
       const auto before = migrator.status();
       std::cout << storage::format_status(before);
       if (before.up_to_date()) return kExitOk;
+      if (o.dry_run) {
+        std::cout << "dry run: nothing was changed\n";
+        return before.problems.empty() ? kExitOk : kExitFailure;
+      }
       const auto result = migrator.upgrade();
       for (int v : result.applied_versions) std::cout << "applied migration " << v << "\n";
       std::cout << "schema is at version " << migrator.status().current_version << "\n";
@@ -68,6 +79,13 @@ void add_db_command(CLI::App& app, CommandRun& run) {
   cmd->add_option("--database-url", o->database_url,
                   "PostgreSQL URL, e.g. postgresql://user:pass@host:5432/db [env: DATABASE_URL; "
                   "or DB_HOST, DB_PORT, DB_NAME, DB_USER, DB_PASSWORD]");
+  cmd->add_option("--timezone", o->timezone,
+                  "Time zone of naive timestamps in an S-Miles v2 database being adopted "
+                  "[env: TIMEZONE, default UTC]");
+  cmd->add_option("--reset-hour", o->reset_hour,
+                  "Local hour at which 'today' restarts [env: RESET_HOUR, default 0]")
+      ->check(CLI::Range(0, 23));
+  cmd->add_flag("--dry-run", o->dry_run, "upgrade: print what would change, change nothing");
   cmd->footer(
       "Exit codes: 0 ok, 1 schema problem (checksum mismatch, newer schema, failed migration, "
       "verify found differences), 2 bad arguments, 3 database unreachable.");

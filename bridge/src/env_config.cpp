@@ -28,6 +28,11 @@ int int_from(const Environment& env, std::string_view name, int fallback, int lo
   return value;
 }
 
+std::string timezone_from(const Environment& env) {
+  const auto tz = env("TIMEZONE");
+  return tz && !tz->empty() ? *tz : "UTC";
+}
+
 storage::DatabaseConfig database_config_from(const Environment& env) {
   storage::DatabaseConfig c;
   auto text = [&](std::string_view name, std::string& target) {

@@ -19,6 +19,9 @@ Environment process_environment();
 // DB_MAX_OVERFLOW. Throws ConfigError naming the variable on a bad value.
 storage::DatabaseConfig database_config_from(const Environment& env);
 
+// TIMEZONE (IANA name; checked against PostgreSQL where it is used), default "UTC".
+std::string timezone_from(const Environment& env);
+
 // Integer variable within [lo, hi], or `fallback` when unset or empty.
 int int_from(const Environment& env, std::string_view name, int fallback, int lo, int hi);
 

@@ -35,7 +35,8 @@ bool column_exists(pqxx::transaction_base& tx, std::string_view table, std::stri
              .as<int>() > 0;
 }
 
-SchemaStatus read_status(pqxx::transaction_base& tx, const std::vector<Migration>& migrations) {
+SchemaStatus read_status(pqxx::transaction_base& tx, const std::vector<Migration>& migrations,
+                         const MigratorOptions& options) {
   SchemaStatus s;
   s.latest_version = migrations.empty() ? 0 : migrations.back().version;
   if (!table_exists(tx, schema::kSchemaMigrations)) {
@@ -46,9 +47,7 @@ SchemaStatus read_status(pqxx::transaction_base& tx, const std::vector<Migration
     } else if (table_exists(tx, schema::kInverterData) &&
                column_exists(tx, schema::kInverterData, "id")) {
       s.shape = SchemaShape::kLegacyPythonV2;
-      s.problems.push_back(
-          "this is a database of the S-Miles v2 Python bridge (no schema_migrations, id "
-          "columns, naive timestamps); it must be adopted before this binary can use it");
+      s.pending = migrations;  // adoption creates version 1, the rest then apply
     } else {
       s.shape = SchemaShape::kUnknown;
       s.problems.push_back(
@@ -56,6 +55,9 @@ SchemaStatus read_status(pqxx::transaction_base& tx, const std::vector<Migration
           "shape is not one this binary knows; refusing to touch them");
     }
     if (s.shape == SchemaShape::kEmpty) s.pending = migrations;
+    if (s.shape == SchemaShape::kLegacyPythonV2) {
+      s.legacy = plan_legacy_adoption(tx, options.legacy_timezone);
+    }
     return s;
   }
   s.shape = SchemaShape::kManaged;
@@ -118,6 +120,7 @@ std::string format_status(const SchemaStatus& s) {
       break;
     case SchemaShape::kLegacyPythonV2:
       out += "database of the S-Miles v2 Python bridge (legacy shape, no schema_migrations)\n";
+      if (s.legacy) out += format_legacy_plan(*s.legacy);
       break;
     case SchemaShape::kUnknown:
       out += "database has hoymiles table names in an unknown shape\n";
@@ -129,7 +132,10 @@ std::string format_status(const SchemaStatus& s) {
   } else if (s.pending.empty()) {
     out += "up to date: nothing to do\n";
   } else {
-    out += "upgrade would apply " + std::to_string(s.pending.size()) + " migration(s):\n";
+    out += std::string(s.shape == SchemaShape::kLegacyPythonV2
+                           ? "upgrade would adopt the database as migration 1, then apply "
+                           : "upgrade would apply ") +
+           std::to_string(s.pending.size()) + " migration(s):\n";
     for (const auto& m : s.pending) {
       out += "  pending  " + std::to_string(m.version) + " " + m.name + "\n";
     }
@@ -137,8 +143,8 @@ std::string format_status(const SchemaStatus& s) {
   return out;
 }
 
-Migrator::Migrator(ConnectionPool& pool, std::vector<Migration> migrations)
-    : pool_(pool), migrations_(std::move(migrations)) {
+Migrator::Migrator(ConnectionPool& pool, std::vector<Migration> migrations, MigratorOptions options)
+    : pool_(pool), migrations_(std::move(migrations)), options_(std::move(options)) {
   std::sort(migrations_.begin(), migrations_.end(),
             [](const Migration& a, const Migration& b) { return a.version < b.version; });
 }
@@ -147,7 +153,7 @@ SchemaStatus Migrator::status() {
   SchemaStatus s;
   pool_.run([&](pqxx::connection& c) {
     pqxx::read_transaction tx(c);
-    s = read_status(tx, migrations_);
+    s = read_status(tx, migrations_, options_);
   });
   return s;
 }
@@ -171,9 +177,28 @@ UpgradeResult Migrator::upgrade() {
     SchemaStatus s;
     {
       pqxx::read_transaction tx(c);
-      s = read_status(tx, migrations_);
+      s = read_status(tx, migrations_, options_);
     }
     if (!s.problems.empty()) throw SchemaError(s.problems.front());
+    if (s.shape == SchemaShape::kLegacyPythonV2) {
+      if (migrations_.empty() || migrations_.front().version != 1) {
+        throw SchemaError("adoption needs migration 1 (schema v2)");
+      }
+      try {
+        pqxx::work tx(c);
+        adopt_legacy(tx, migrations_.front(), options_.legacy_timezone, options_.reset_hour);
+        tx.commit();
+      } catch (const pqxx::broken_connection&) {
+        throw;
+      } catch (const pqxx::sql_error& e) {
+        throw SchemaError(std::string("adopting the S-Miles v2 database failed and was rolled "
+                                      "back; nothing changed: ") +
+                          e.what());
+      }
+      result.applied_versions.push_back(migrations_.front().version);
+      pqxx::read_transaction tx(c);
+      s = read_status(tx, migrations_, options_);
+    }
     if (s.pending.empty()) return;
     {
       pqxx::work tx(c);
@@ -213,7 +238,7 @@ std::vector<std::string> Migrator::verify() {
   std::vector<std::string> problems;
   pool_.run([&](pqxx::connection& c) {
     pqxx::read_transaction tx(c);
-    const auto s = read_status(tx, migrations_);
+    const auto s = read_status(tx, migrations_, options_);
     problems = s.problems;
     for (const auto& m : s.pending) {
       problems.push_back("migration " + std::to_string(m.version) + " (" + m.name +

@@ -10,8 +10,11 @@
 #include <string>
 #include <vector>
 
+#include <optional>
+
 #include "smiles/core/reading.h"
 #include "smiles/storage/connection_pool.h"
+#include "smiles/storage/legacy_adoption.h"
 
 namespace smiles::storage {
 
@@ -47,6 +50,7 @@ struct SchemaStatus {
   std::vector<AppliedMigration> applied;
   std::vector<Migration> pending;
   std::vector<std::string> problems;  // reasons upgrade() refuses
+  std::optional<LegacyPlan> legacy;   // for kLegacyPythonV2: what adoption would do
 
   [[nodiscard]] bool up_to_date() const {
     return shape == SchemaShape::kManaged && pending.empty() && problems.empty();
@@ -60,13 +64,23 @@ struct UpgradeResult {
   std::vector<int> applied_versions;
 };
 
+struct MigratorOptions {
+  std::string legacy_timezone = "UTC";  // the old bridge's TIMEZONE, for naive timestamps
+  int reset_hour = 0;                   // RESET_HOUR, for the adopted production cache
+};
+
 class Migrator {
  public:
-  explicit Migrator(ConnectionPool& pool, std::vector<Migration> migrations = builtin_migrations());
+  explicit Migrator(ConnectionPool& pool, std::vector<Migration> migrations = builtin_migrations(),
+                    MigratorOptions options = {});
+  Migrator(ConnectionPool& pool, MigratorOptions options)
+      : Migrator(pool, builtin_migrations(), std::move(options)) {}
 
   SchemaStatus status();
-  // Throws SchemaError (mismatch, newer schema, legacy shape, failed migration) or
-  // DatabaseUnavailable. Safe to run from several processes at once.
+  // Adopts a legacy S-Miles v2 database first (one transaction), then applies what is
+  // pending. Throws SchemaError (mismatch, newer schema, unknown shape, failed
+  // migration), ConfigError (unknown time zone) or DatabaseUnavailable. Safe to run
+  // from several processes at once.
   UpgradeResult upgrade();
   // Problems found (empty = schema matches this binary): checksums, missing
   // migrations, missing tables.
@@ -75,6 +89,7 @@ class Migrator {
  private:
   ConnectionPool& pool_;
   std::vector<Migration> migrations_;
+  MigratorOptions options_;
 };
 
 }  // namespace smiles::storage
