@@ -1,7 +1,9 @@
 #include "smiles/storage/reading_writer.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <map>
 #include <optional>
 #include <pqxx/pqxx>
 #include <tuple>
@@ -13,56 +15,37 @@ namespace smiles::storage {
 
 namespace {
 
-// Staging tables live for the session; rows vanish at commit.
+// Used only when a batch overlaps stored rows (a replay). The fast path touches no
+// temporary table, so commits do not pay for truncating them.
 constexpr const char* kCreateStaging = R"sql(
-CREATE TEMP TABLE IF NOT EXISTS staging_inverter (
-    serial_number text, "timestamp" timestamptz, dtu_name text, inverter_type text,
-    port_count integer, grid_voltage double precision, grid_frequency double precision,
-    temperature double precision, operating_status integer, alarm_code integer,
-    alarm_count integer, link_status smallint
-) ON COMMIT DELETE ROWS;
-CREATE TEMP TABLE IF NOT EXISTS staging_port (
-    serial_number text, port_number smallint, "timestamp" timestamptz,
-    pv_voltage double precision, pv_current double precision, pv_power double precision,
-    today_production integer, total_production bigint, link_status smallint
-) ON COMMIT DELETE ROWS;
-CREATE TEMP TABLE IF NOT EXISTS staging_dtu (
-    dtu_name text, serial_number text, transport text, address text, "timestamp" timestamptz
-) ON COMMIT DELETE ROWS;
+CREATE TEMP TABLE IF NOT EXISTS staging_inverter (LIKE inverter_data) ON COMMIT DELETE ROWS;
+CREATE TEMP TABLE IF NOT EXISTS staging_port (LIKE port_data) ON COMMIT DELETE ROWS;
 )sql";
 
-constexpr const char* kMerge = R"sql(
-INSERT INTO inverter_data (serial_number, "timestamp", grid_voltage, grid_frequency,
-                           temperature, operating_status, alarm_code, alarm_count, link_status)
-SELECT serial_number, "timestamp", grid_voltage, grid_frequency, temperature,
-       operating_status, alarm_code, alarm_count, link_status
-FROM staging_inverter
-ON CONFLICT DO NOTHING;
+constexpr const char* kMergeStaged = R"sql(
+INSERT INTO inverter_data SELECT * FROM staging_inverter ON CONFLICT DO NOTHING;
+INSERT INTO port_data SELECT * FROM staging_port ON CONFLICT DO NOTHING;
+)sql";
 
-INSERT INTO port_data (serial_number, port_number, "timestamp", pv_voltage, pv_current,
-                       pv_power, today_production, total_production)
-SELECT serial_number, port_number, "timestamp", pv_voltage, pv_current, pv_power,
-       today_production, total_production
-FROM staging_port
-ON CONFLICT DO NOTHING;
-
+// One row per inverter of the batch, as arrays: $1 serials, $2 DTU names, $3 types,
+// $4 port counts, $5 first seen, $6 last seen.
+constexpr const char* kUpsertInverters = R"sql(
 INSERT INTO inverters AS i (serial_number, dtu_name, inverter_type, port_count, first_seen, last_seen)
-SELECT DISTINCT ON (serial_number) serial_number, dtu_name, inverter_type, port_count,
-       min("timestamp") OVER (PARTITION BY serial_number),
-       max("timestamp") OVER (PARTITION BY serial_number)
-FROM staging_inverter
-ORDER BY serial_number, "timestamp" DESC
+SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::timestamptz[],
+                     $6::timestamptz[])
 ON CONFLICT (serial_number) DO UPDATE SET
     dtu_name      = CASE WHEN EXCLUDED.last_seen >= i.last_seen THEN EXCLUDED.dtu_name ELSE i.dtu_name END,
     inverter_type = EXCLUDED.inverter_type,
     port_count    = GREATEST(i.port_count, EXCLUDED.port_count),
     first_seen    = LEAST(i.first_seen, EXCLUDED.first_seen),
     last_seen     = GREATEST(i.last_seen, EXCLUDED.last_seen);
+)sql";
 
+// One row per DTU of the batch (its latest reading): $1 names, $2 serials,
+// $3 transports, $4 addresses, $5 last seen.
+constexpr const char* kUpsertDtus = R"sql(
 INSERT INTO dtus AS d (dtu_name, serial_number, transport, address, last_seen)
-SELECT DISTINCT ON (dtu_name) dtu_name, serial_number, transport, address, "timestamp"
-FROM staging_dtu
-ORDER BY dtu_name, "timestamp" DESC
+SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[])
 ON CONFLICT (dtu_name) DO UPDATE SET
     serial_number = CASE WHEN EXCLUDED.last_seen >= d.last_seen OR d.last_seen IS NULL
                          THEN EXCLUDED.serial_number ELSE d.serial_number END,
@@ -71,26 +54,21 @@ ON CONFLICT (dtu_name) DO UPDATE SET
     last_seen     = GREATEST(d.last_seen, EXCLUDED.last_seen);
 )sql";
 
-// $1 = time zone, $2 = reset hour. Good readings only: linked and a non-zero total.
+// Production day of each timestamp: the local date (time zone $1) of the moment
+// $2 hours earlier, so that a day starts at RESET_HOUR. $3: timestamps, in order.
+constexpr const char* kProductionDays = R"sql(
+SELECT ((t AT TIME ZONE $1) - make_interval(hours => $2))::date::text
+FROM unnest($3::timestamptz[]) WITH ORDINALITY AS u(t, n) ORDER BY n
+)sql";
+
+// The monotonic rules, applied to one candidate row per port ($1..$6 arrays: serial,
+// port, today, total, production day, last updated). Candidates are built from good
+// readings only (linked inverter, non-zero total); see production_candidates().
 constexpr const char* kProductionCache = R"sql(
-WITH good AS (
-    SELECT serial_number, port_number, "timestamp", today_production, total_production,
-           (("timestamp" AT TIME ZONE $1) - make_interval(hours => $2))::date AS day
-    FROM staging_port
-    WHERE link_status <> 0 AND total_production > 0
-), per_port AS (
-    SELECT serial_number, port_number, max(day) AS day, max(total_production) AS total,
-           max("timestamp") AS last_updated
-    FROM good GROUP BY serial_number, port_number
-), today AS (
-    SELECT g.serial_number, g.port_number, max(g.today_production) AS today
-    FROM good g JOIN per_port p USING (serial_number, port_number)
-    WHERE g.day = p.day GROUP BY g.serial_number, g.port_number
-)
 INSERT INTO production_cache AS c (serial_number, port_number, today_production,
                                    total_production, production_day, last_updated)
-SELECT p.serial_number, p.port_number, t.today, p.total, p.day, p.last_updated
-FROM per_port p JOIN today t USING (serial_number, port_number)
+SELECT * FROM unnest($1::text[], $2::smallint[], $3::int[], $4::bigint[], $5::date[],
+                     $6::timestamptz[])
 ON CONFLICT (serial_number, port_number) DO UPDATE SET
     total_production = GREATEST(c.total_production, EXCLUDED.total_production),
     today_production = CASE
@@ -103,6 +81,13 @@ ON CONFLICT (serial_number, port_number) DO UPDATE SET
     last_updated = GREATEST(c.last_updated, EXCLUDED.last_updated);
 )sql";
 
+const std::vector<std::string> kInverterColumns = {
+    "serial_number",    "timestamp",  "grid_voltage", "grid_frequency", "temperature",
+    "operating_status", "alarm_code", "alarm_count",  "link_status"};
+const std::vector<std::string> kPortColumns = {"serial_number",    "port_number",     "timestamp",
+                                               "pv_voltage",       "pv_current",      "pv_power",
+                                               "today_production", "total_production"};
+
 std::string transport_of(const std::string& address) {
   const auto scheme = address.find("://");
   return scheme == std::string::npos ? std::string{} : address.substr(0, scheme);
@@ -112,54 +97,155 @@ std::optional<std::string> opt(const std::string& s) {
   return s.empty() ? std::nullopt : std::optional<std::string>(s);
 }
 
-void stage(pqxx::work& tx, std::span<const DtuReading> readings, WriterStats& counts) {
-  {
-    pqxx::stream_to dtus(
-        tx, "staging_dtu",
-        std::vector<std::string>{"dtu_name", "serial_number", "transport", "address", "timestamp"});
-    for (const auto& r : readings) {
-      dtus << std::make_tuple(r.dtu_name, opt(r.dtu_serial), opt(transport_of(r.dtu_address)),
-                              opt(r.dtu_address), format_iso8601_utc(r.timestamp));
+// PostgreSQL array literal: every element quoted and escaped; nullopt is NULL.
+std::string text_array(const std::vector<std::optional<std::string>>& items) {
+  std::string out = "{";
+  for (const auto& item : items) {
+    if (out.size() > 1) out += ',';
+    if (!item) {
+      out += "NULL";
+      continue;
     }
-    dtus.complete();
+    out += '"';
+    for (char ch : *item) {
+      if (ch == '"' || ch == '\\') out += '\\';
+      out += ch;
+    }
+    out += '"';
   }
+  return out + "}";
+}
+
+std::string text_array(const std::vector<std::string>& items) {
+  return text_array(std::vector<std::optional<std::string>>(items.begin(), items.end()));
+}
+
+// The batch's data rows into `inverter_table` / `port_table`.
+void copy_rows(pqxx::transaction_base& tx, std::span<const DtuReading> readings,
+               const std::vector<std::string>& times, const std::string& inverter_table,
+               const std::string& port_table) {
   {
-    pqxx::stream_to inv(
-        tx, "staging_inverter",
-        std::vector<std::string>{"serial_number", "timestamp", "dtu_name", "inverter_type",
-                                 "port_count", "grid_voltage", "grid_frequency", "temperature",
-                                 "operating_status", "alarm_code", "alarm_count", "link_status"});
-    for (const auto& r : readings) {
-      const std::string ts = format_iso8601_utc(r.timestamp);
-      for (const auto& i : r.inverters) {
-        inv << std::make_tuple(i.serial_number, ts, r.dtu_name, i.inverter_type,
-                               static_cast<int>(i.ports.size()), i.grid_voltage_v,
-                               i.grid_frequency_hz, i.temperature_c, int{i.operating_status},
-                               int{i.alarm_code}, int{i.alarm_count}, int{i.link_status});
+    pqxx::stream_to inv(tx, inverter_table, kInverterColumns);
+    for (std::size_t k = 0; k < readings.size(); ++k) {
+      for (const auto& i : readings[k].inverters) {
+        inv << std::make_tuple(i.serial_number, times[k], i.grid_voltage_v, i.grid_frequency_hz,
+                               i.temperature_c, int{i.operating_status}, int{i.alarm_code},
+                               int{i.alarm_count}, int{i.link_status});
       }
     }
     inv.complete();
   }
-  {
-    pqxx::stream_to ports(
-        tx, "staging_port",
-        std::vector<std::string>{"serial_number", "port_number", "timestamp", "pv_voltage",
-                                 "pv_current", "pv_power", "today_production", "total_production",
-                                 "link_status"});
-    for (const auto& r : readings) {
-      const std::string ts = format_iso8601_utc(r.timestamp);
-      for (const auto& i : r.inverters) {
-        for (const auto& p : i.ports) {
-          ports << std::make_tuple(
-              p.serial_number, p.port_number, ts, p.pv_voltage_v, p.pv_current_a, p.pv_power_w,
-              static_cast<long long>(p.today_production_wh),
-              static_cast<long long>(p.total_production_wh), int{i.link_status});
-          ++counts.port_rows;
-        }
+  pqxx::stream_to ports(tx, port_table, kPortColumns);
+  for (std::size_t k = 0; k < readings.size(); ++k) {
+    for (const auto& i : readings[k].inverters) {
+      for (const auto& p : i.ports) {
+        ports << std::make_tuple(p.serial_number, p.port_number, times[k], p.pv_voltage_v,
+                                 p.pv_current_a, p.pv_power_w,
+                                 static_cast<long long>(p.today_production_wh),
+                                 static_cast<long long>(p.total_production_wh));
       }
     }
-    ports.complete();
   }
+  ports.complete();
+}
+
+// One row per inverter and per DTU of the batch, upserted from arrays.
+void upsert_meta(pqxx::transaction_base& tx, std::span<const DtuReading> readings,
+                 const std::vector<std::string>& times) {
+  struct Meta {
+    std::string dtu_name, type;
+    int ports = 0;
+    std::size_t first = 0, last = 0;  // indexes into readings
+  };
+  std::map<std::string, Meta> inverters;
+  std::map<std::string, std::size_t> dtus;  // name -> latest reading
+  for (std::size_t k = 0; k < readings.size(); ++k) {
+    const auto& r = readings[k];
+    auto [d, new_dtu] = dtus.try_emplace(r.dtu_name, k);
+    if (!new_dtu && r.timestamp >= readings[d->second].timestamp) d->second = k;
+    for (const auto& i : r.inverters) {
+      auto [it, fresh] = inverters.try_emplace(i.serial_number);
+      Meta& m = it->second;
+      if (fresh || r.timestamp >= readings[m.last].timestamp) {
+        m.dtu_name = r.dtu_name;
+        m.type = i.inverter_type;
+        m.last = k;
+      }
+      if (fresh || r.timestamp < readings[m.first].timestamp) m.first = k;
+      m.ports = std::max(m.ports, static_cast<int>(i.ports.size()));
+    }
+  }
+  std::vector<std::string> serial, dtu, type, ports, first, last;
+  for (const auto& [s, m] : inverters) {
+    serial.push_back(s);
+    dtu.push_back(m.dtu_name);
+    type.push_back(m.type);
+    ports.push_back(std::to_string(m.ports));
+    first.push_back(times[m.first]);
+    last.push_back(times[m.last]);
+  }
+  tx.exec_prepared("smiles_upsert_inverters", text_array(serial), text_array(dtu), text_array(type),
+                   text_array(ports), text_array(first), text_array(last));
+  std::vector<std::optional<std::string>> name, dserial, transport, address, seen;
+  for (const auto& [n, k] : dtus) {
+    const auto& r = readings[k];
+    name.emplace_back(n);
+    dserial.push_back(opt(r.dtu_serial));
+    transport.push_back(opt(transport_of(r.dtu_address)));
+    address.push_back(opt(r.dtu_address));
+    seen.emplace_back(times[k]);
+  }
+  tx.exec_prepared("smiles_upsert_dtus", text_array(name), text_array(dserial),
+                   text_array(transport), text_array(address), text_array(seen));
+}
+
+// Per port of the batch: the latest production day with a good reading, the largest
+// today of that day, the largest total, the latest time. Days are ISO dates, so they
+// compare as strings.
+void update_production_cache(pqxx::transaction_base& tx, std::span<const DtuReading> readings,
+                             const std::vector<std::string>& times, const ProductionRules& rules) {
+  std::vector<std::string> days;
+  for (const auto& row : tx.exec_prepared("smiles_production_days", rules.timezone,
+                                          rules.reset_hour, text_array(times))) {
+    days.push_back(row[0].as<std::string>());
+  }
+  struct Candidate {
+    std::string day;
+    std::uint32_t today = 0;
+    std::uint64_t total = 0;
+    std::size_t last = 0;
+  };
+  std::map<std::pair<std::string, int>, Candidate> candidates;
+  for (std::size_t k = 0; k < readings.size(); ++k) {
+    for (const auto& i : readings[k].inverters) {
+      if (i.link_status == 0) continue;
+      for (const auto& p : i.ports) {
+        if (p.total_production_wh == 0) continue;
+        auto [it, fresh] = candidates.try_emplace({p.serial_number, p.port_number});
+        Candidate& c = it->second;
+        if (fresh || days[k] > c.day) {
+          c.day = days[k];
+          c.today = p.today_production_wh;
+        } else if (days[k] == c.day) {
+          c.today = std::max(c.today, p.today_production_wh);
+        }
+        c.total = std::max(c.total, p.total_production_wh);
+        if (fresh || readings[k].timestamp > readings[c.last].timestamp) c.last = k;
+      }
+    }
+  }
+  if (candidates.empty()) return;
+  std::vector<std::string> serial, port, today, total, day, updated;
+  for (const auto& [key, c] : candidates) {
+    serial.push_back(key.first);
+    port.push_back(std::to_string(key.second));
+    today.push_back(std::to_string(c.today));
+    total.push_back(std::to_string(c.total));
+    day.push_back(c.day);
+    updated.push_back(times[c.last]);
+  }
+  tx.exec_prepared("smiles_production_cache", text_array(serial), text_array(port),
+                   text_array(today), text_array(total), text_array(day), text_array(updated));
 }
 
 }  // namespace
@@ -172,15 +258,42 @@ ReadingWriter::ReadingWriter(ConnectionPool& pool, ProductionRules rules)
 
 void ReadingWriter::write(std::span<const DtuReading> readings) {
   if (readings.empty()) return;
-  WriterStats counts;
+  std::vector<std::string> times;
+  std::uint64_t port_rows = 0;
+  times.reserve(readings.size());
+  for (const auto& r : readings) {
+    times.push_back(format_iso8601_utc(r.timestamp));
+    for (const auto& i : r.inverters) {
+      port_rows += i.ports.size();
+    }
+  }
+  bool replayed = false;
   try {
     pool_.run([&](pqxx::connection& c) {
-      counts = {};
+      // Planned once per connection (libpqxx prepares lazily and ignores repeats).
+      c.prepare("smiles_upsert_inverters", kUpsertInverters);
+      c.prepare("smiles_upsert_dtus", kUpsertDtus);
+      c.prepare("smiles_production_days", kProductionDays);
+      c.prepare("smiles_production_cache", kProductionCache);
       pqxx::work tx(c);
-      tx.exec(kCreateStaging);
-      stage(tx, readings, counts);
-      tx.exec(kMerge);
-      tx.exec_params(kProductionCache, rules_.timezone, rules_.reset_hour);
+      // Fresh readings go straight in: as fast as plain COPY. A batch that overlaps
+      // stored rows (a replay) fails on the key, rolls back to the savepoint and
+      // goes through staging with ON CONFLICT DO NOTHING instead.
+      replayed = false;
+      try {
+        pqxx::subtransaction fast(tx, "fast_copy");
+        copy_rows(fast, readings, times, "inverter_data", "port_data");
+        fast.commit();
+      } catch (const pqxx::unique_violation&) {
+        replayed = true;
+      }
+      if (replayed) {
+        tx.exec(kCreateStaging);
+        copy_rows(tx, readings, times, "staging_inverter", "staging_port");
+        tx.exec(kMergeStaged);
+      }
+      upsert_meta(tx, readings, times);
+      update_production_cache(tx, readings, times, rules_);
       tx.commit();
     });
   } catch (const pqxx::sql_error& e) {
@@ -195,7 +308,8 @@ void ReadingWriter::write(std::span<const DtuReading> readings) {
   std::lock_guard lock(mutex_);
   ++stats_.batches;
   stats_.readings += readings.size();
-  stats_.port_rows += counts.port_rows;
+  stats_.port_rows += port_rows;
+  if (replayed) ++stats_.replayed_batches;
 }
 
 WriterStats ReadingWriter::stats() const {

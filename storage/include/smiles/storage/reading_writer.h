@@ -30,6 +30,7 @@ struct WriterStats {
   std::uint64_t readings = 0;   // DtuReadings written
   std::uint64_t port_rows = 0;  // port rows offered (duplicates included)
   std::uint64_t failures = 0;
+  std::uint64_t replayed_batches = 0;  // batches that overlapped stored rows
 };
 
 // Thread-safe (each write uses its own pooled connection).
