@@ -6,6 +6,10 @@
 #include "smiles/storage/errors.h"
 #include "smiles/storage/migrator.h"
 
+#include <pqxx/pqxx>
+
+#include "smiles/storage/schema.h"
+
 namespace smiles::bridge {
 
 namespace {
@@ -48,6 +52,34 @@ int run_db(const DbOptions& o) {
       std::cout << "schema is at version " << migrator.status().current_version << "\n";
       return kExitOk;
     }
+    if (o.action == "rollback-adoption" || o.action == "drop-legacy") {
+      bool changed = false;
+      pool.run([&](pqxx::connection& c) {
+        pqxx::nontransaction(c).exec_params("SELECT pg_advisory_lock($1)",
+                                            storage::schema::kMigrationLockKey);
+        pqxx::work tx(c);
+        if (o.action == "rollback-adoption") {
+          storage::rollback_adoption(tx);
+          changed = true;
+        } else {
+          changed = storage::drop_legacy(tx);
+        }
+        tx.commit();
+        pqxx::nontransaction(c).exec_params("SELECT pg_advisory_unlock($1)",
+                                            storage::schema::kMigrationLockKey);
+      });
+      if (o.action == "rollback-adoption") {
+        std::cout << "rolled back: the S-Miles v2 tables are back in schema public; the v2 "
+                     "tables (with anything written since adoption) are in schema "
+                  << storage::kRolledBackSchema << "\n";
+      } else {
+        std::cout << (changed ? std::string("dropped the old tables (schema ") +
+                                    storage::kLegacySchema + ")\n"
+                              : std::string("nothing to drop: schema ") + storage::kLegacySchema +
+                                    " does not exist\n");
+      }
+      return kExitOk;
+    }
     const auto problems = migrator.verify();
     for (const auto& p : problems) std::cout << "  problem  " << p << "\n";
     std::cout << (problems.empty() ? "schema verified: matches this binary\n"
@@ -71,11 +103,13 @@ void add_db_command(CLI::App& app, CommandRun& run) {
   auto o = std::make_shared<DbOptions>();
   auto* cmd = app.add_subcommand("db", "Show, upgrade or verify the PostgreSQL schema");
   cmd->add_option("action", o->action,
-                  "status: what is there and what upgrade would do; "
-                  "upgrade: apply pending migrations; verify: check the "
-                  "schema matches this binary")
+                  "status: what is there and what upgrade would do; upgrade: apply pending "
+                  "migrations (adopting an S-Miles v2 database first); verify: check the schema "
+                  "matches this binary; rollback-adoption: put an adopted S-Miles v2 database "
+                  "back (the v2 tables move aside, nothing is dropped); drop-legacy: drop the old "
+                  "tables kept by adoption")
       ->required()
-      ->check(CLI::IsMember({"status", "upgrade", "verify"}));
+      ->check(CLI::IsMember({"status", "upgrade", "verify", "rollback-adoption", "drop-legacy"}));
   cmd->add_option("--database-url", o->database_url,
                   "PostgreSQL URL, e.g. postgresql://user:pass@host:5432/db [env: DATABASE_URL; "
                   "or DB_HOST, DB_PORT, DB_NAME, DB_USER, DB_PASSWORD]");

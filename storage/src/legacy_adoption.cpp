@@ -246,4 +246,45 @@ void adopt_legacy(pqxx::transaction_base& tx, const Migration& v1, const std::st
       v1.version, v1.name + " (adopted from S-Miles v2)", v1.checksum());
 }
 
+namespace {
+bool schema_exists(pqxx::transaction_base& tx, const char* name) {
+  return tx.exec_params1("SELECT count(*) FROM pg_namespace WHERE nspname = $1", name)[0]
+             .as<int>() > 0;
+}
+}  // namespace
+
+void rollback_adoption(pqxx::transaction_base& tx) {
+  if (!schema_exists(tx, kLegacySchema)) {
+    throw SchemaError(std::string("nothing to roll back: schema ") + kLegacySchema +
+                      " does not exist (no adoption, or its old tables were dropped)");
+  }
+  if (schema_exists(tx, kRolledBackSchema)) {
+    throw SchemaError(std::string("schema ") + kRolledBackSchema +
+                      " exists from an earlier rollback; rename or drop it first");
+  }
+  const std::string aside = tx.quote_name(kRolledBackSchema);
+  tx.exec("CREATE SCHEMA " + aside);
+  for (const auto& row : tx.exec_params(
+           "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' "
+           "AND table_name = ANY($1::text[])",
+           "{dtus,inverters,inverter_data,port_data,production_cache,config_cache,"
+           "system_metrics,schema_migrations}")) {
+    tx.exec("ALTER TABLE public." + tx.quote_name(row[0].as<std::string>()) + " SET SCHEMA " +
+            aside);
+  }
+  for (const auto& row :
+       tx.exec_params("SELECT table_name FROM information_schema.tables WHERE table_schema = $1",
+                      kLegacySchema)) {
+    tx.exec("ALTER TABLE " + tx.quote_name(kLegacySchema) + "." +
+            tx.quote_name(row[0].as<std::string>()) + " SET SCHEMA public");
+  }
+  tx.exec("DROP SCHEMA " + tx.quote_name(kLegacySchema));
+}
+
+bool drop_legacy(pqxx::transaction_base& tx) {
+  if (!schema_exists(tx, kLegacySchema)) return false;
+  tx.exec("DROP SCHEMA " + tx.quote_name(kLegacySchema) + " CASCADE");
+  return true;
+}
+
 }  // namespace smiles::storage

@@ -118,3 +118,43 @@ TEST_F(LegacyTest, CliDryRunPrintsThePlanAndWritesNothing) {
 
 }  // namespace
 }  // namespace smiles::storage
+
+namespace smiles::storage {
+namespace {
+
+TEST_F(LegacyTest, RollbackPutsTheOldTablesBackAndKeepsNewData) {
+  auto cli = [&](std::vector<std::string> args) {
+    std::vector<std::string> argv = {test::cli_path(), "db"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    argv.insert(argv.end(), {"--database-url", db.url()});
+    return test::run_command(argv);
+  };
+  ASSERT_EQ(cli({"upgrade", "--timezone", "Europe/Berlin"}).exit_code, 0);
+  ReadingWriter writer(pool, {0, "Europe/Berlin"});
+  const auto r = test::make_reading(test::utc("2025-10-28T10:00:00"), 1, 1);
+  writer.write({&r, 1});
+  auto out = cli({"rollback-adoption"});
+  ASSERT_EQ(out.exit_code, 0) << out.err;
+  EXPECT_EQ(count("public.inverter_data"), "6188");  // the old shape, untouched
+  EXPECT_EQ(db.scalar("SELECT count(*) FROM information_schema.columns WHERE table_schema = "
+                      "'public' AND table_name = 'inverter_data' AND column_name = 'id'"),
+            "1");
+  EXPECT_EQ(count("smiles_v2_rolled_back.inverter_data"), "2593");  // adopted + new
+  EXPECT_EQ(db.scalar("SELECT to_regclass('public.schema_migrations') IS NULL"), "t");
+  EXPECT_EQ(Migrator(pool).status().shape, SchemaShape::kLegacyPythonV2);
+  EXPECT_EQ(cli({"rollback-adoption"}).exit_code, 1);  // nothing left to roll back
+}
+
+TEST_F(LegacyTest, DropLegacyRemovesOnlyTheOldTables) {
+  Migrator(pool, MigratorOptions{"Europe/Berlin", 0}).upgrade();
+  auto out = test::run_command({test::cli_path(), "db", "drop-legacy", "--database-url", db.url()});
+  EXPECT_EQ(out.exit_code, 0) << out.err;
+  EXPECT_EQ(db.scalar("SELECT count(*) FROM pg_namespace WHERE nspname = 'smiles_legacy_v2'"), "0");
+  EXPECT_EQ(count("inverter_data"), "2592");
+  EXPECT_TRUE(Migrator(pool).verify().empty());
+  out = test::run_command({test::cli_path(), "db", "drop-legacy", "--database-url", db.url()});
+  EXPECT_NE(out.out.find("nothing to drop"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace smiles::storage

@@ -18,6 +18,8 @@ namespace smiles::storage {
 struct Migration;
 
 inline constexpr const char* kLegacySchema = "smiles_legacy_v2";
+// Where rollback_adoption() puts the v2 tables (and anything written since adoption).
+inline constexpr const char* kRolledBackSchema = "smiles_v2_rolled_back";
 
 struct LegacyTablePlan {
   std::string table;
@@ -42,5 +44,14 @@ std::string format_legacy_plan(const LegacyPlan& plan);
 // creates schema v2; it is recorded as applied.
 void adopt_legacy(pqxx::transaction_base& tx, const Migration& v1, const std::string& timezone,
                   int reset_hour);
+
+// Undoes an adoption: the v2 tables move to schema smiles_v2_rolled_back (nothing is
+// dropped), the old tables return to public. Throws SchemaError when there is no
+// adoption to undo. The caller commits.
+void rollback_adoption(pqxx::transaction_base& tx);
+
+// Drops the old tables kept by adoption (schema smiles_legacy_v2), once the operator
+// is satisfied. Returns false when there is nothing to drop.
+bool drop_legacy(pqxx::transaction_base& tx);
 
 }  // namespace smiles::storage
