@@ -17,8 +17,10 @@ smiles_build() {
   local target=()
   if [[ "${1:-}" == "--target" ]]; then target=(--target "$2"); shift 2; fi
   say "configuring $dir ($*)"
-  cmake -S "$SMILES_ROOT" -B "$SMILES_ROOT/$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >"$SMILES_ROOT/$dir.configure.log" 2>&1 \
-    || { cat "$SMILES_ROOT/$dir.configure.log"; die "cmake configure failed for $dir"; }
+  mkdir -p "$SMILES_ROOT/$dir"
+  local log="$SMILES_ROOT/$dir/configure.log"
+  cmake -S "$SMILES_ROOT" -B "$SMILES_ROOT/$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >"$log" 2>&1 \
+    || { cat "$log"; die "cmake configure failed for $dir"; }
   say "building $dir${target:+ (${target[1]})} with $(jobs_count) jobs"
   cmake --build "$SMILES_ROOT/$dir" -j "$(jobs_count)" "${target[@]}"
 }
