@@ -13,7 +13,7 @@
 
 #include "smiles/core/time.h"
 #include "smiles/storage/migrator.h"
-#include "smiles/storage/read_model.h"
+#include "smiles/storage/pg_read_model.h"
 #include "smiles/storage/reading_writer.h"
 
 using namespace smiles;

@@ -1,11 +1,10 @@
-#include <spdlog/sinks/stdout_color_sinks.h>
-#include <spdlog/spdlog.h>
-
 #include <CLI/CLI.hpp>
 #include <cstdlib>
 #include <iostream>
 
 #include "commands.h"
+#include "logging.h"
+#include "smiles/core/error.h"
 #include "version.h"
 
 int main(int argc, char** argv) {
@@ -23,11 +22,16 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "warning", "error", "off"},
                             CLI::ignore_case))
       ->capture_default_str();
+  std::string log_format = "text";
+  if (const char* env = std::getenv("LOG_FORMAT"); env != nullptr && *env != '\0') log_format = env;
+  app.add_option("--log-format", log_format, "text or json [env: LOG_FORMAT]")
+      ->capture_default_str();
 
   CommandRun run;
   add_simulate_command(app, run);
   add_probe_command(app, run);
   add_db_command(app, run);
+  add_serve_command(app, run);
 
   try {
     app.parse(argc, argv);
@@ -35,8 +39,11 @@ int main(int argc, char** argv) {
     const int code = app.exit(e);
     return code == 0 ? 0 : kExitUsage;
   }
-  auto logger = spdlog::stderr_color_mt("hoymiles-smiles");
-  spdlog::set_default_logger(logger);
-  spdlog::set_level(spdlog::level::from_str(log_level == "warning" ? "warn" : log_level));
+  try {
+    setup_logging(log_level, log_format);
+  } catch (const smiles::ConfigError& e) {
+    std::cerr << "hoymiles-smiles: " << e.what() << "\n";
+    return kExitUsage;
+  }
   return run ? run() : kExitUsage;
 }

@@ -1,4 +1,4 @@
-#include "smiles/storage/read_model.h"
+#include "smiles/storage/pg_read_model.h"
 
 #include <pqxx/pqxx>
 

@@ -9,7 +9,8 @@
 #include "smiles/core/error.h"
 #include "smiles/storage/errors.h"
 #include "smiles/storage/migrator.h"
-#include "smiles/storage/read_model.h"
+#include "smiles/storage/pg_read_model.h"
+#include "smiles/storage/reading_writer.h"
 #include "test_database.h"
 
 namespace smiles::storage {

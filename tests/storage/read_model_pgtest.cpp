@@ -1,4 +1,5 @@
-#include "smiles/storage/read_model.h"
+#include "smiles/storage/pg_read_model.h"
+#include "smiles/storage/reading_writer.h"
 
 #include <gtest/gtest.h>
 

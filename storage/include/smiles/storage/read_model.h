@@ -1,5 +1,5 @@
-// Read side for the API: what is stored, newest first. Every query is served by an
-// index (see storage/migrations and tests/storage/read_model_pgtest.cpp).
+// Read side for the API: what is stored, newest first. Header-only interface, so the
+// api layer depends on it without seeing libpqxx; PgReadModel implements it.
 #pragma once
 
 #include <cstdint>
@@ -9,8 +9,6 @@
 #include <vector>
 
 #include "smiles/core/reading.h"
-#include "smiles/storage/connection_pool.h"
-#include "smiles/storage/reading_writer.h"
 
 namespace smiles::storage {
 
@@ -68,22 +66,6 @@ class ReadModel {
                                                const HistoryQuery& query) = 0;
   virtual std::vector<ProductionEntry> production() = 0;
   virtual StorageStats stats() = 0;
-};
-
-class PgReadModel final : public ReadModel {
- public:
-  PgReadModel(ConnectionPool& pool, ProductionRules rules);
-  std::vector<StoredInverter> inverters(const std::optional<std::string>& serial) override;
-  std::vector<InverterSample> inverter_history(const std::string& serial,
-                                               const HistoryQuery& query) override;
-  std::vector<PortSample> port_history(const std::string& serial, int port,
-                                       const HistoryQuery& query) override;
-  std::vector<ProductionEntry> production() override;
-  StorageStats stats() override;
-
- private:
-  ConnectionPool& pool_;
-  ProductionRules rules_;
 };
 
 }  // namespace smiles::storage

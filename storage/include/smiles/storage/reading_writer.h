@@ -8,6 +8,7 @@
 
 #include "smiles/core/reading.h"
 #include "smiles/storage/connection_pool.h"
+#include "smiles/storage/production_rules.h"
 
 namespace smiles::storage {
 
@@ -17,12 +18,6 @@ class ReadingSink {
  public:
   virtual ~ReadingSink() = default;
   virtual void write(std::span<const DtuReading> readings) = 0;
-};
-
-// How "today" and "total" in production_cache evolve.
-struct ProductionRules {
-  int reset_hour = 0;            // local hour at which "today" starts (RESET_HOUR)
-  std::string timezone = "UTC";  // IANA name (TIMEZONE), resolved by PostgreSQL
 };
 
 struct WriterStats {

@@ -1,0 +1,48 @@
+// The bridge's Prometheus metrics (prefix hoymiles_), on prometheus-cpp's core
+// registry and text serializer. Series appear only after their first good reading;
+// energy counters never go down. Thread-safe.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "smiles/core/reading.h"
+#include "smiles/storage/read_model.h"
+
+namespace prometheus {
+class Registry;
+}
+
+namespace smiles::api {
+
+struct BackendStatus;
+
+class BridgeMetrics {
+ public:
+  explicit BridgeMetrics(const std::string& version);
+  ~BridgeMetrics();
+  BridgeMetrics(const BridgeMetrics&) = delete;
+  BridgeMetrics& operator=(const BridgeMetrics&) = delete;
+
+  // One poll of `dtu`: result is "ok" or the error kind ("timeout", "not_mapped", ...).
+  void poll(const std::string& dtu, std::string_view result, double seconds);
+  // Values of a good poll, and the served (monotonic) energy values of its ports.
+  void reading(const DtuReading& reading, const std::vector<storage::ProductionEntry>& energy);
+  // Where readings went: "stored", "spooled" or "dropped".
+  void stored(std::string_view outcome, std::size_t readings);
+  void backend(const BackendStatus& status);
+  void http_request(const std::string& route, int status, double seconds);
+
+  // Prometheus text format 0.0.4, with process_* metrics.
+  [[nodiscard]] std::string text() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace smiles::api

@@ -1,0 +1,86 @@
+// HTTP request -> response as a pure function of the request and the state it reads
+// (LiveState in memory, ReadModel for history and stats). No sockets here: the
+// Beast session in http_server.cpp only moves bytes.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "smiles/api/live_state.h"
+#include "smiles/storage/read_model.h"
+
+namespace smiles::api {
+
+struct Request {
+  std::string method;  // "GET", "HEAD", ...
+  std::string target;  // path and query, e.g. /api/inverters/1161.../history?limit=10
+  std::string authorization;
+};
+
+struct Response {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
+// Everything /health, /ready and /stats report besides the DTUs.
+struct BackendStatus {
+  bool database_connected = false;
+  std::string database_error;
+  bool schema_current = false;
+  int pool_idle = 0;
+  int pool_in_use = 0;
+  std::uint64_t spool_bytes = 0;
+  std::uint64_t spool_readings = 0;
+  std::uint64_t spool_dropped = 0;
+};
+
+struct RouterOptions {
+  std::string version;
+  Timestamp start_time{};
+  std::chrono::seconds health_stale{300};
+  std::string api_token;     // empty: no authentication
+  bool protect_all = false;  // token also on /health, /ready, /metrics
+};
+
+class Router {
+ public:
+  using Clock = std::function<Timestamp()>;
+  Router(
+      const LiveState& live, storage::ReadModel& history, std::function<BackendStatus()> backend,
+      std::function<std::string()> metrics_text, RouterOptions options,
+      Clock clock = [] { return WallClock::now(); });
+
+  [[nodiscard]] Response handle(const Request& request) const;
+
+  // Bounded label for metrics: the route pattern, never the raw path.
+  [[nodiscard]] static std::string route_label(const std::string& target);
+
+ private:
+  Response route(const std::string& path, const std::string& query) const;
+  Response health() const;
+  Response ready() const;
+  Response stats() const;
+
+  const LiveState& live_;
+  storage::ReadModel& history_;
+  std::function<BackendStatus()> backend_;
+  std::function<std::string()> metrics_text_;
+  RouterOptions options_;
+  Clock clock_;
+};
+
+// JSON error body: {"error": {"code": ..., "message": ...}}.
+Response error_response(int status, const std::string& code, const std::string& message);
+
+// Percent-decoding and ISO-8601 parsing of query values (exposed for tests).
+std::optional<std::string> url_decode(std::string_view text);
+std::optional<Timestamp> parse_iso8601(std::string_view text);
+
+}  // namespace smiles::api

@@ -1,0 +1,418 @@
+#include "smiles/api/router.h"
+
+#include <charconv>
+#include <cmath>
+#include <ctime>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <variant>
+
+#include "smiles/api/json_views.h"
+#include "smiles/core/error.h"
+#include "smiles/core/serial.h"
+#include "smiles/core/time.h"
+
+namespace smiles::api {
+
+namespace {
+
+using nlohmann::json;
+
+Response json_response(const json& body, int status = 200) {
+  Response r;
+  r.status = status;
+  r.body = body.dump();
+  return r;
+}
+
+std::vector<std::string> split_path(const std::string& path) {
+  std::vector<std::string> parts;
+  std::size_t pos = 1;
+  while (pos <= path.size()) {
+    const auto next = path.find('/', pos);
+    const auto part = path.substr(pos, next == std::string::npos ? std::string::npos : next - pos);
+    if (!part.empty()) parts.push_back(part);
+    if (next == std::string::npos) break;
+    pos = next + 1;
+  }
+  return parts;
+}
+
+// Query string -> map; nullopt on malformed percent-encoding.
+std::optional<std::map<std::string, std::string>> parse_query(const std::string& query) {
+  std::map<std::string, std::string> out;
+  std::size_t pos = 0;
+  while (pos < query.size()) {
+    const auto amp = query.find('&', pos);
+    const std::string pair =
+        query.substr(pos, amp == std::string::npos ? std::string::npos : amp - pos);
+    pos = amp == std::string::npos ? query.size() : amp + 1;
+    if (pair.empty()) continue;
+    const auto eq = pair.find('=');
+    auto key = url_decode(pair.substr(0, eq));
+    auto value = url_decode(eq == std::string::npos ? "" : pair.substr(eq + 1));
+    if (!key || !value) return std::nullopt;
+    out[*key] = *value;
+  }
+  return out;
+}
+
+json nullable_time(const std::optional<Timestamp>& t) {
+  return t ? json(format_iso8601_utc(*t)) : json(nullptr);
+}
+
+json inverter_object(const InverterView& v) {
+  json j = inverter_json(v.latest, v.dtu_name, v.timestamp);
+  j["first_seen"] = format_iso8601_utc(v.first_seen);
+  j["last_seen"] = format_iso8601_utc(v.last_seen);
+  return j;
+}
+
+// limit/since/until, or an error response.
+std::variant<storage::HistoryQuery, Response> history_query(
+    const std::map<std::string, std::string>& q) {
+  storage::HistoryQuery h;
+  if (const auto it = q.find("limit"); it != q.end()) {
+    long n = 0;
+    const auto* end = it->second.data() + it->second.size();
+    auto [ptr, ec] = std::from_chars(it->second.data(), end, n);
+    if (it->second.empty() || ec != std::errc() || ptr != end || n < 1 ||
+        n > storage::kMaxHistoryLimit) {
+      return error_response(
+          400, "invalid_parameter",
+          "limit must be a whole number from 1 to " + std::to_string(storage::kMaxHistoryLimit));
+    }
+    h.limit = static_cast<int>(n);
+  }
+  for (const char* name : {"since", "until"}) {
+    const auto it = q.find(name);
+    if (it == q.end()) continue;
+    const auto t = parse_iso8601(it->second);
+    if (!t) {
+      return error_response(
+          400, "invalid_parameter",
+          std::string(name) + " must be an ISO-8601 time, e.g. 2026-06-01T12:00:00Z");
+    }
+    (std::string(name) == "since" ? h.since : h.until) = t;
+  }
+  if (h.since && h.until && *h.since > *h.until) {
+    return error_response(400, "invalid_parameter", "since is after until");
+  }
+  return h;
+}
+
+bool constant_time_equal(const std::string& a, const std::string& b) {
+  unsigned char diff = a.size() == b.size() ? 0 : 1;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    diff |= static_cast<unsigned char>(a[i] ^ (i < b.size() ? b[i] : 0));
+  }
+  return diff == 0;
+}
+
+}  // namespace
+
+Response error_response(int status, const std::string& code, const std::string& message) {
+  return json_response({{"error", {{"code", code}, {"message", message}}}}, status);
+}
+
+std::optional<std::string> url_decode(std::string_view text) {
+  std::string out;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (c == '+') {
+      out += ' ';
+    } else if (c == '%') {
+      if (i + 2 >= text.size()) return std::nullopt;
+      unsigned v = 0;
+      auto [ptr, ec] = std::from_chars(text.data() + i + 1, text.data() + i + 3, v, 16);
+      if (ec != std::errc() || ptr != text.data() + i + 3) return std::nullopt;
+      out += static_cast<char>(v);
+      i += 2;
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+std::optional<Timestamp> parse_iso8601(std::string_view text) {
+  // YYYY-MM-DD[THH:MM[:SS[.fff]]][Z|+HH:MM|-HH:MM]
+  int y = 0, mo = 0, d = 0, h = 0, mi = 0, s = 0;
+  const std::string str(text);
+  int consumed = 0;
+  if (std::sscanf(str.c_str(), "%4d-%2d-%2d%n", &y, &mo, &d, &consumed) != 3 || consumed != 10) {
+    return std::nullopt;
+  }
+  std::size_t pos = 10;
+  long micros = 0;
+  int offset_minutes = 0;
+  if (pos < str.size() && (str[pos] == 'T' || str[pos] == ' ')) {
+    int n = 0;
+    if (std::sscanf(str.c_str() + pos + 1, "%2d:%2d%n", &h, &mi, &n) != 2 || n != 5)
+      return std::nullopt;
+    pos += 6;
+    if (pos < str.size() && str[pos] == ':') {
+      if (std::sscanf(str.c_str() + pos + 1, "%2d%n", &s, &n) != 1 || n != 2) return std::nullopt;
+      pos += 3;
+      if (pos < str.size() && str[pos] == '.') {
+        std::size_t digits = 0;
+        ++pos;
+        while (pos < str.size() && std::isdigit(static_cast<unsigned char>(str[pos]))) {
+          if (digits < 6) micros = micros * 10 + (str[pos] - '0');
+          ++digits;
+          ++pos;
+        }
+        if (digits == 0) return std::nullopt;
+        for (std::size_t k = digits; k < 6; ++k) micros *= 10;
+      }
+    }
+    if (pos < str.size() && str[pos] == 'Z') {
+      ++pos;
+    } else if (pos < str.size() && (str[pos] == '+' || str[pos] == '-')) {
+      int oh = 0, om = 0;
+      if (std::sscanf(str.c_str() + pos + 1, "%2d:%2d%n", &oh, &om, &n) != 2 || n != 5)
+        return std::nullopt;
+      offset_minutes = (str[pos] == '-' ? -1 : 1) * (oh * 60 + om);
+      pos += 6;
+    }
+  }
+  if (pos != str.size()) return std::nullopt;
+  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60) return std::nullopt;
+  const std::chrono::year_month_day ymd{std::chrono::year{y},
+                                        std::chrono::month{static_cast<unsigned>(mo)},
+                                        std::chrono::day{static_cast<unsigned>(d)}};
+  if (!ymd.ok()) return std::nullopt;
+  return Timestamp{std::chrono::sys_days{ymd}.time_since_epoch()} + std::chrono::hours{h} +
+         std::chrono::minutes{mi - offset_minutes} + std::chrono::seconds{s} +
+         std::chrono::microseconds{micros};
+}
+
+Router::Router(const LiveState& live, storage::ReadModel& history,
+               std::function<BackendStatus()> backend, std::function<std::string()> metrics_text,
+               RouterOptions options, Clock clock)
+    : live_(live),
+      history_(history),
+      backend_(std::move(backend)),
+      metrics_text_(std::move(metrics_text)),
+      options_(std::move(options)),
+      clock_(std::move(clock)) {}
+
+std::string Router::route_label(const std::string& target) {
+  const auto path = target.substr(0, target.find('?'));
+  const auto parts = split_path(path);
+  if (parts.empty()) return "/";
+  if (parts[0] != "api") {
+    for (const char* known : {"health", "ready", "metrics", "stats"}) {
+      if (parts.size() == 1 && parts[0] == known) return "/" + parts[0];
+    }
+    return "other";
+  }
+  if (parts.size() == 2 && (parts[1] == "inverters" || parts[1] == "ports"))
+    return "/api/" + parts[1];
+  if (parts.size() == 3 && parts[1] == "production") return "/api/production/" + parts[2];
+  if (parts.size() >= 3 && parts[1] == "inverters") {
+    if (parts.size() == 3) return "/api/inverters/{serial}";
+    if (parts.size() == 4) return "/api/inverters/{serial}/" + parts[3];
+    if (parts.size() == 6) return "/api/inverters/{serial}/ports/{port}/history";
+  }
+  return "other";
+}
+
+Response Router::handle(const Request& request) const {
+  const auto query_at = request.target.find('?');
+  const std::string path = request.target.substr(0, query_at);
+  const std::string query =
+      query_at == std::string::npos ? "" : request.target.substr(query_at + 1);
+  if (request.method != "GET" && request.method != "HEAD") {
+    auto r = error_response(405, "method_not_allowed", "only GET and HEAD are supported");
+    r.headers.emplace_back("Allow", "GET, HEAD");
+    return r;
+  }
+  const bool open_path = path == "/health" || path == "/ready" || path == "/metrics";
+  if (!options_.api_token.empty() && (!open_path || options_.protect_all)) {
+    const std::string expected = "Bearer " + options_.api_token;
+    if (!constant_time_equal(request.authorization, expected)) {
+      auto r = error_response(401, "unauthorized", "missing or wrong bearer token");
+      r.headers.emplace_back("WWW-Authenticate", "Bearer");
+      return r;
+    }
+  }
+  try {
+    return route(path, query);
+  } catch (const IoError& e) {
+    return error_response(503, "database_unavailable", e.what());
+  } catch (const ConfigError& e) {
+    return error_response(400, "invalid_parameter", e.what());
+  } catch (const std::exception& e) {
+    return error_response(500, "internal_error", e.what());
+  }
+}
+
+Response Router::route(const std::string& path, const std::string& query_text) const {
+  if (path == "/health") return health();
+  if (path == "/ready") return ready();
+  if (path == "/stats") return stats();
+  if (path == "/metrics") {
+    Response r;
+    r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+    r.body = metrics_text_();
+    return r;
+  }
+  const auto query = parse_query(query_text);
+  if (!query) return error_response(400, "bad_request", "malformed query string");
+  const auto parts = split_path(path);
+  if (parts.size() < 2 || parts[0] != "api") {
+    return error_response(404, "not_found", "no such endpoint: " + path);
+  }
+  const Timestamp now = clock_();
+  if (parts.size() == 2 && parts[1] == "inverters") {
+    json list = json::array();
+    for (const auto& v : live_.inverters()) list.push_back(inverter_object(v));
+    return json_response(list);
+  }
+  if (parts.size() == 2 && parts[1] == "ports") {
+    json list = json::array();
+    for (const auto& v : live_.inverters()) {
+      for (const auto& p : v.latest.ports) list.push_back(port_json(p, v.timestamp));
+    }
+    return json_response(list);
+  }
+  if (parts.size() == 3 && parts[1] == "production" && parts[2] == "current") {
+    json list = json::array();
+    for (const auto& p : live_.production(now)) {
+      list.push_back({{"serial_number", p.serial_number},
+                      {"port_number", p.port_number},
+                      {"today_production", p.today_production_wh},
+                      {"total_production", p.total_production_wh},
+                      {"last_updated", format_iso8601_utc(p.last_updated)}});
+    }
+    return json_response(list);
+  }
+  if (parts.size() == 3 && parts[1] == "production" && parts[2] == "summary") {
+    const auto s = live_.summary(now);
+    return json_response({{"power_w", std::round(s.power_w * 10) / 10},
+                          {"today_wh", s.today_wh},
+                          {"total_wh", s.total_wh},
+                          {"total_kwh", std::round(static_cast<double>(s.total_wh)) / 1000.0},
+                          {"inverters_producing", s.inverters_producing},
+                          {"updated_at", nullable_time(s.updated_at)}});
+  }
+  if (parts.size() >= 3 && parts[1] == "inverters") {
+    const auto serial = normalize_serial(parts[2]);
+    if (!serial) {
+      return error_response(
+          400, "invalid_serial",
+          "serial numbers are 12 hex digits, got '" + parts[2].substr(0, 40) + "'");
+    }
+    const auto view = live_.inverter(*serial);
+    if (parts.size() == 3) {
+      if (!view) return error_response(404, "unknown_inverter", "no inverter " + *serial);
+      return json_response(inverter_object(*view));
+    }
+    if (parts.size() == 4 && parts[3] == "history") {
+      const auto q = history_query(*query);
+      if (const auto* err = std::get_if<Response>(&q)) return *err;
+      json list = json::array();
+      for (const auto& s : history_.inverter_history(*serial, std::get<storage::HistoryQuery>(q))) {
+        json j = inverter_json(s.values, view ? view->dtu_name : "", s.timestamp);
+        j.erase("ports");
+        j.erase("dtu_name");
+        j.erase("inverter_type");
+        list.push_back(std::move(j));
+      }
+      if (list.empty() && !view)
+        return error_response(404, "unknown_inverter", "no inverter " + *serial);
+      return json_response(list);
+    }
+    if (parts.size() == 4 && parts[3] == "ports") {
+      if (!view) return error_response(404, "unknown_inverter", "no inverter " + *serial);
+      json list = json::array();
+      for (const auto& p : view->latest.ports) list.push_back(port_json(p, view->timestamp));
+      return json_response(list);
+    }
+    if (parts.size() == 6 && parts[3] == "ports" && parts[5] == "history") {
+      int port = 0;
+      const auto& text = parts[4];
+      auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), port);
+      if (ec != std::errc() || ptr != text.data() + text.size() || port < 1 || port > 99) {
+        return error_response(400, "invalid_port", "port must be a number from 1 to 99");
+      }
+      const auto q = history_query(*query);
+      if (const auto* err = std::get_if<Response>(&q)) return *err;
+      json list = json::array();
+      for (const auto& s :
+           history_.port_history(*serial, port, std::get<storage::HistoryQuery>(q))) {
+        list.push_back(port_json(s.values, s.timestamp));
+      }
+      return json_response(list);
+    }
+  }
+  return error_response(404, "not_found", "no such endpoint: " + path);
+}
+
+Response Router::health() const {
+  const Timestamp now = clock_();
+  const BackendStatus backend = backend_();
+  json dtus = json::object();
+  bool any_recent = false;
+  for (const auto& h : live_.health()) {
+    std::optional<double> since;
+    if (h.last_success) since = std::chrono::duration<double>(now - *h.last_success).count();
+    const auto reference = h.last_success.value_or(options_.start_time);
+    if (now - reference < options_.health_stale) any_recent = true;
+    dtus[h.name] = {
+        {"status", h.status},
+        {"address", h.address},
+        {"last_successful_query", nullable_time(h.last_success)},
+        {"seconds_since_last_success", since ? json(std::round(*since)) : json(nullptr)},
+        {"query_count", h.query_count},
+        {"error_count", h.error_count},
+        {"last_error", h.last_error.empty() ? json(nullptr) : json(h.last_error)},
+        {"last_error_time", nullable_time(h.last_error_time)}};
+  }
+  const bool healthy = any_recent && backend.database_connected;
+  json database = {{"connected", backend.database_connected},
+                   {"schema_current", backend.schema_current},
+                   {"pool", {{"idle", backend.pool_idle}, {"in_use", backend.pool_in_use}}}};
+  if (!backend.database_error.empty()) database["error"] = backend.database_error;
+  // Always 200: a 5xx here would make Home Assistant mark every entity unavailable.
+  return json_response(
+      {{"healthy", healthy},
+       {"status", healthy ? "healthy" : "unhealthy"},
+       {"uptime_seconds",
+        std::round(std::chrono::duration<double>(now - options_.start_time).count())},
+       {"start_time", format_iso8601_utc(options_.start_time)},
+       {"version", options_.version},
+       {"database", database},
+       {"spool", {{"bytes", backend.spool_bytes}, {"readings", backend.spool_readings}}},
+       {"dtus", dtus}});
+}
+
+Response Router::ready() const {
+  const BackendStatus backend = backend_();
+  json reasons = json::array();
+  if (!backend.database_connected) reasons.push_back("database unreachable");
+  if (!backend.schema_current) reasons.push_back("schema not current");
+  for (const auto& h : live_.health()) {
+    if (!h.last_success) reasons.push_back("DTU " + h.name + " has not answered yet");
+  }
+  if (reasons.empty()) return json_response({{"ready", true}});
+  return json_response({{"ready", false}, {"reasons", reasons}}, 503);
+}
+
+Response Router::stats() const {
+  const auto s = history_.stats();
+  const BackendStatus backend = backend_();
+  json tables = json::object();
+  for (const auto& [name, rows] : s.table_rows) tables[name] = rows;
+  return json_response(
+      {{"total_records", s.total_records},
+       {"rows_estimated", s.rows_estimated},
+       {"database_size_bytes", s.database_size_bytes},
+       {"tables", tables},
+       {"oldest_reading", nullable_time(s.oldest_reading)},
+       {"newest_reading", nullable_time(s.newest_reading)},
+       {"spool", {{"bytes", backend.spool_bytes}, {"readings", backend.spool_readings}}}});
+}
+
+}  // namespace smiles::api

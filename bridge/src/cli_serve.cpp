@@ -1,0 +1,345 @@
+// `hoymiles-smiles serve`: poll the DTUs, store every reading (or spool it), serve
+// the HTTP API and metrics.
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
+
+#include <condition_variable>
+#include <csignal>
+#include <ctime>
+#include <iostream>
+#include <pqxx/pqxx>
+#include <stop_token>
+#include <thread>
+
+#include "commands.h"
+#include "env_config.h"
+#include "serve_config.h"
+#include "smiles/api/http_server.h"
+#include "smiles/api/live_state.h"
+#include "smiles/api/metrics.h"
+#include "smiles/api/router.h"
+#include "smiles/core/time.h"
+#include "smiles/hardware/errors.h"
+#include "smiles/storage/errors.h"
+#include "smiles/storage/migrator.h"
+#include "smiles/storage/pg_read_model.h"
+#include "smiles/storage/spooling_writer.h"
+#include "version.h"
+
+namespace smiles::bridge {
+
+namespace {
+
+// The production day of a moment: local date (process TZ = TIMEZONE) of the moment
+// reset_hour hours earlier.
+api::LiveState::DayFunction production_day(int reset_hour) {
+  return [reset_hour](Timestamp t) {
+    const std::time_t secs = WallClock::to_time_t(t - std::chrono::hours{reset_hour});
+    std::tm tm{};
+    localtime_r(&secs, &tm);
+    char buf[16];
+    std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
+    return std::string(buf);
+  };
+}
+
+void use_time_zone(const std::string& tz) {
+  struct stat st {};
+  const bool known =
+      tz == "UTC" || (tz.find("..") == std::string::npos && !tz.empty() && tz[0] != '/' &&
+                      stat(("/usr/share/zoneinfo/" + tz).c_str(), &st) == 0 && S_ISREG(st.st_mode));
+  if (!known) {
+    throw ConfigError("TIMEZONE '" + tz +
+                      "' is not a known IANA time zone (e.g. Europe/Berlin, UTC; is the tzdata "
+                      "package installed?)");
+  }
+  setenv("TZ", tz.c_str(), 1);
+  tzset();
+}
+
+// Shared state of the running bridge.
+struct Bridge {
+  ServeConfig config;
+  storage::ConnectionPool pool;
+  storage::Spool spool;
+  storage::ReadingWriter writer;
+  storage::SpoolingWriter durable;
+  storage::PgReadModel read_model;
+  api::LiveState live;
+  api::BridgeMetrics metrics{kVersion};
+  mutable std::mutex status_mutex;
+  api::BackendStatus status;  // refreshed by the database watcher
+
+  explicit Bridge(ServeConfig c)
+      : config(std::move(c)),
+        pool(config.database),
+        spool({config.data_dir / "spool.bin", config.spool_max_bytes}),
+        writer(pool, config.production),
+        durable(writer, spool),
+        read_model(pool, config.production),
+        live(production_day(config.production.reset_hour)) {}
+
+  api::BackendStatus backend() const {
+    api::BackendStatus s;
+    {
+      std::lock_guard lock(status_mutex);
+      s = status;
+    }
+    const auto p = pool.stats();
+    s.pool_idle = p.idle;
+    s.pool_in_use = p.in_use;
+    const auto sp = spool.stats();
+    s.spool_bytes = sp.bytes;
+    s.spool_readings = sp.readings;
+    s.spool_dropped = sp.dropped;
+    return s;
+  }
+
+  // Connectivity, schema (auto-migrating when allowed), spool replay.
+  void check_database(bool first) {
+    api::BackendStatus s;
+    try {
+      pool.run([](pqxx::connection& c) { pqxx::nontransaction(c).exec("SELECT 1"); });
+      s.database_connected = true;
+      storage::Migrator migrator(pool, {config.production.timezone, config.production.reset_hour});
+      auto schema = migrator.status();
+      if (!schema.up_to_date() && config.auto_migrate && schema.problems.empty()) {
+        spdlog::info("DB_AUTO_MIGRATE: upgrading the schema\n{}", storage::format_status(schema));
+        migrator.upgrade();
+        schema = migrator.status();
+      }
+      s.schema_current = schema.up_to_date();
+      if (!s.schema_current) {
+        s.database_error = schema.problems.empty()
+                               ? "schema not current: run 'hoymiles-smiles db upgrade' or set "
+                                 "DB_AUTO_MIGRATE=true"
+                               : schema.problems.front();
+        if (!schema.problems.empty()) throw storage::SchemaError(schema.problems.front());
+      }
+    } catch (const storage::SchemaError&) {
+      throw;  // the operator must act: stop with the message
+    } catch (const Error& e) {
+      s.database_connected = false;
+      s.database_error = e.what();
+    }
+    bool was_connected;
+    {
+      std::lock_guard lock(status_mutex);
+      was_connected = status.database_connected;
+      status = s;
+    }
+    if (first || was_connected != s.database_connected) {
+      if (s.database_connected) {
+        spdlog::info("database {} reachable{}", storage::describe(config.database),
+                     s.schema_current ? "" : " (schema not current: readings are spooled)");
+      } else {
+        spdlog::warn("database unreachable, readings go to the spool: {}", s.database_error);
+      }
+    }
+    if (s.database_connected && s.schema_current) {
+      if (const auto n = durable.flush(); n > 0) {
+        spdlog::info("replayed {} spooled readings into the database", n);
+      }
+    }
+    metrics.backend(backend());
+  }
+
+  void seed_from_database() {
+    try {
+      live.seed_production(read_model.production());
+      for (const auto& inv : read_model.inverters(std::nullopt)) {
+        if (!inv.latest) continue;
+        api::InverterView v{inv.dtu_name, inv.first_seen, inv.last_seen, inv.latest->timestamp,
+                            inv.latest->values};
+        live.seed_inverter(v);
+      }
+    } catch (const Error& e) {
+      spdlog::warn("could not load the last stored values: {}", e.what());
+    }
+  }
+};
+
+void poll_loop(Bridge& b, const DtuConfig& dtu, std::stop_token stop) {
+  const std::string address = hardware::format_dtu_address(dtu.address);
+  hardware::DtuClient client(
+      dtu.name, std::make_unique<hardware::ModbusRegisterReader>(dtu.address, b.config.transport),
+      b.config.client);
+  std::mutex m;
+  std::condition_variable_any wake;
+  const auto period = b.config.query_period;
+  auto next = std::chrono::steady_clock::now();
+  std::string last_state;
+  while (!stop.stop_requested()) {
+    const auto started = std::chrono::steady_clock::now();
+    std::string state = "ok";
+    try {
+      DtuReading reading = client.poll();
+      reading.dtu_address = address;
+      const double seconds =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+      b.live.record_success(reading);
+      b.metrics.poll(dtu.name, "ok", seconds);
+      b.metrics.reading(reading, b.live.production(reading.timestamp));
+      const auto outcome = b.durable.store({&reading, 1});
+      const char* where = outcome == storage::StoreOutcome::kStored    ? "stored"
+                          : outcome == storage::StoreOutcome::kSpooled ? "spooled"
+                                                                       : "dropped";
+      b.metrics.stored(where, 1);
+      if (outcome == storage::StoreOutcome::kDropped) {
+        spdlog::error("spool full ({} bytes): dropped a reading of DTU '{}'",
+                      b.config.spool_max_bytes, dtu.name);
+      }
+      spdlog::debug("DTU '{}': {} inverters in {:.0f} ms, {}", dtu.name, reading.inverters.size(),
+                    seconds * 1000, where);
+    } catch (const Error& e) {
+      const double seconds =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+      const std::string kind(e.kind());
+      state = kind == "not_mapped" ? "not_mapped" : client.backoff_until() ? "backoff" : "error";
+      b.live.record_failure(dtu.name, kind, e.what(), WallClock::now(), state);
+      b.metrics.poll(dtu.name, kind, seconds);
+      if (state != last_state) spdlog::warn("DTU '{}' ({}): {}", dtu.name, address, e.what());
+    }
+    if (state == "ok" && !last_state.empty() && last_state != "ok") {
+      spdlog::info("DTU '{}' answers again", dtu.name);
+    }
+    last_state = state;
+    // Fixed slots: no drift, no overlap; a poll longer than a period skips slots.
+    const auto now = std::chrono::steady_clock::now();
+    while (next <= now) next += period;
+    std::unique_lock lock(m);
+    wake.wait_until(lock, stop, next, [] { return false; });
+  }
+}
+
+int run_serve(const SettingLookup& lookup) {
+  std::unique_ptr<Bridge> bridge;
+  try {
+    ServeConfig config = serve_config_from(lookup);
+    use_time_zone(config.production.timezone);
+    bridge = std::make_unique<Bridge>(std::move(config));
+  } catch (const ConfigError& e) {
+    std::cerr << "hoymiles-smiles serve: " << e.what() << "\n";
+    return kExitUsage;
+  } catch (const Error& e) {
+    std::cerr << "hoymiles-smiles serve: " << e.what() << "\n";
+    return kExitFailure;
+  }
+  Bridge& b = *bridge;
+  const auto start_time = WallClock::now();
+
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  try {
+    b.check_database(true);
+  } catch (const storage::SchemaError& e) {
+    spdlog::error("refusing to start: {}", e.what());
+    return kExitFailure;
+  }
+  b.seed_from_database();
+  for (const auto& d : b.config.dtus)
+    b.live.register_dtu(d.name, hardware::format_dtu_address(d.address));
+
+  api::RouterOptions router_options{kVersion, start_time, b.config.health_stale, b.config.api_token,
+                                    b.config.protect_all};
+  api::Router router(
+      b.live, b.read_model, [&b] { return b.backend(); },
+      [&b] {
+        b.metrics.backend(b.backend());
+        return b.metrics.text();
+      },
+      router_options);
+  api::HttpServerOptions http_options;
+  http_options.host = b.config.http_host;
+  http_options.port = b.config.http_port;
+  api::HttpServer server(
+      http_options, [&router](const api::Request& r) { return router.handle(r); },
+      [&b](const api::Request& req, const api::Response& res, double seconds) {
+        b.metrics.http_request(api::Router::route_label(req.target), res.status, seconds);
+      });
+  try {
+    server.start();
+  } catch (const Error& e) {
+    spdlog::error("{}", e.what());
+    return kExitFailure;
+  }
+  spdlog::info("hoymiles-smiles {} serving http://{}:{} ; polling {} DTU(s) every {} s; spool {}",
+               kVersion, b.config.http_host, server.port(), b.config.dtus.size(),
+               std::chrono::duration<double>(b.config.query_period).count(),
+               b.spool.path().string());
+  std::cout << "listening on http://" << b.config.http_host << ":" << server.port() << std::endl;
+
+  std::vector<std::jthread> pollers;
+  for (const auto& d : b.config.dtus) {
+    spdlog::info("DTU '{}' at {}", d.name, hardware::format_dtu_address(d.address));
+    pollers.emplace_back([&b, &d](std::stop_token stop) { poll_loop(b, d, stop); });
+  }
+  std::jthread watcher([&b](std::stop_token stop) {
+    std::mutex m;
+    std::condition_variable_any wake;
+    while (!stop.stop_requested()) {
+      std::unique_lock lock(m);
+      wake.wait_for(lock, stop, std::chrono::seconds{5}, [] { return false; });
+      if (stop.stop_requested()) break;
+      lock.unlock();
+      try {
+        b.check_database(false);
+      } catch (const storage::SchemaError& e) {
+        spdlog::error("schema problem: {}", e.what());
+      }
+    }
+  });
+
+  int sig = 0;
+  sigwait(&signals, &sig);
+  spdlog::info("received {}, stopping: finishing in-flight polls",
+               sig == SIGTERM ? "SIGTERM" : "SIGINT");
+  for (auto& p : pollers) p.request_stop();
+  watcher.request_stop();
+  pollers.clear();  // joins: an in-flight poll finishes and its reading is stored or spooled
+  watcher = {};
+  server.stop();
+  const auto s = b.durable.stats();
+  spdlog::info("stopped: {} readings stored, {} spooled, {} replayed, {} dropped", s.stored,
+               s.spooled, s.replayed, s.dropped);
+  return kExitOk;
+}
+
+}  // namespace
+
+void add_serve_command(CLI::App& app, CommandRun& run) {
+  auto* cmd = app.add_subcommand(
+      "serve", "Poll the DTUs, store every reading in PostgreSQL, serve the REST API and metrics");
+  auto flags = std::make_shared<std::map<std::string, std::string>>();
+  for (const auto& s : kSettings) {
+    std::string help = std::string(s.help) + " [env: " + std::string(s.env) + "]";
+    if (!s.default_text.empty()) help += " (default " + std::string(s.default_text) + ")";
+    cmd->add_option_function<std::string>(
+        std::string(s.flag),
+        [flags, flag = std::string(s.flag)](const std::string& v) { (*flags)[flag] = v; }, help);
+  }
+  cmd->footer(
+      "Every option may be given as its environment variable; a flag overrides the variable. "
+      "Exit codes: 0 stopped by SIGINT/SIGTERM, 1 cannot start (database schema problem, port in "
+      "use, data directory), 2 bad configuration.");
+  cmd->callback([&run, flags] {
+    run = [flags] {
+      const auto env = process_environment();
+      const SettingLookup lookup =
+          [flags, env](const Setting& s) -> std::optional<std::pair<std::string, std::string>> {
+        if (const auto it = flags->find(std::string(s.flag)); it != flags->end()) {
+          return std::make_pair(it->second, std::string(s.flag));
+        }
+        if (auto v = env(s.env)) return std::make_pair(*v, std::string(s.env));
+        return std::nullopt;
+      };
+      return run_serve(lookup);
+    };
+  });
+}
+
+}  // namespace smiles::bridge

@@ -1,0 +1,190 @@
+#include "serve_config.h"
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <cmath>
+#include <set>
+
+#include "smiles/core/error.h"
+
+namespace smiles::bridge {
+
+namespace {
+
+const Setting& setting(std::string_view env) {
+  for (const auto& s : kSettings) {
+    if (s.env == env) return s;
+  }
+  throw std::logic_error("unknown setting " + std::string(env));
+}
+
+struct Reader {
+  const SettingLookup& lookup;
+
+  std::optional<std::pair<std::string, std::string>> raw(std::string_view env) const {
+    auto v = lookup(setting(env));
+    if (v && v->first.empty()) return std::nullopt;
+    return v;
+  }
+  std::string text(std::string_view env, std::string fallback) const {
+    auto v = raw(env);
+    return v ? v->first : std::move(fallback);
+  }
+  [[noreturn]] static void bad(const std::pair<std::string, std::string>& v, const Setting& s,
+                               const std::string& what) {
+    throw ConfigError(v.second + " " + what + ", got '" + (s.secret ? "***" : v.first) + "'");
+  }
+  long integer(std::string_view env, long fallback, long lo, long hi) const {
+    auto v = raw(env);
+    if (!v) return fallback;
+    long n = 0;
+    const auto* end = v->first.data() + v->first.size();
+    auto [ptr, ec] = std::from_chars(v->first.data(), end, n);
+    if (ec != std::errc() || ptr != end || n < lo || n > hi) {
+      bad(*v, setting(env),
+          "must be a whole number from " + std::to_string(lo) + " to " + std::to_string(hi));
+    }
+    return n;
+  }
+  double seconds(std::string_view env, double fallback, double lo, double hi) const {
+    auto v = raw(env);
+    if (!v) return fallback;
+    double d = 0;
+    const auto* end = v->first.data() + v->first.size();
+    auto [ptr, ec] = std::from_chars(v->first.data(), end, d);
+    if (ec != std::errc() || ptr != end || !std::isfinite(d) || d < lo || d > hi) {
+      bad(*v, setting(env),
+          "must be a number of seconds from " + std::to_string(lo).substr(0, 5) + " to " +
+              std::to_string(static_cast<long>(hi)));
+    }
+    return d;
+  }
+  bool boolean(std::string_view env, bool fallback) const {
+    auto v = raw(env);
+    if (!v) return fallback;
+    std::string s = v->first;
+    std::transform(s.begin(), s.end(), s.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    if (s == "true" || s == "1" || s == "yes" || s == "on") return true;
+    if (s == "false" || s == "0" || s == "no" || s == "off") return false;
+    bad(*v, setting(env), "must be true or false");
+  }
+};
+
+std::chrono::milliseconds ms(double seconds) {
+  return std::chrono::milliseconds{std::llround(seconds * 1000)};
+}
+
+std::string default_name(const hardware::DtuAddress& a) {
+  std::string base = a.transport == hardware::Transport::kTcp
+                         ? a.host
+                         : a.device.substr(a.device.find_last_of('/') + 1);
+  for (char& c : base) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_') c = '_';
+  }
+  return base.empty() ? "dtu" : base;
+}
+
+}  // namespace
+
+std::vector<DtuConfig> parse_dtu_list(std::string_view text, std::string_view source) {
+  std::vector<DtuConfig> out;
+  std::set<std::string> names;
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    const auto end = text.find_first_of(", \t\n", pos);
+    const std::string_view item =
+        text.substr(pos, end == std::string_view::npos ? text.npos : end - pos);
+    pos = end == std::string_view::npos ? text.size() : end + 1;
+    if (item.empty()) continue;
+    DtuConfig dtu;
+    const auto eq = item.find('=');
+    const auto scheme = item.find("://");
+    std::string_view url = item;
+    if (eq != std::string_view::npos && (scheme == std::string_view::npos || eq < scheme)) {
+      dtu.name = std::string(item.substr(0, eq));
+      url = item.substr(eq + 1);
+      if (dtu.name.empty())
+        throw ConfigError(std::string(source) + ": empty DTU name in '" + std::string(item) + "'");
+    }
+    try {
+      dtu.address = hardware::parse_dtu_address(url);
+    } catch (const ConfigError& e) {
+      throw ConfigError(std::string(source) + ": " + e.what());
+    }
+    if (dtu.name.empty()) dtu.name = default_name(dtu.address);
+    if (!names.insert(dtu.name).second) {
+      throw ConfigError(std::string(source) + ": DTU name '" + dtu.name + "' is used twice");
+    }
+    out.push_back(std::move(dtu));
+  }
+  return out;
+}
+
+ServeConfig serve_config_from(const SettingLookup& lookup) {
+  const Reader r{lookup};
+  ServeConfig c;
+  c.database.url = r.text("DATABASE_URL", "");
+  c.database.host = r.text("DB_HOST", c.database.host);
+  c.database.port = static_cast<int>(r.integer("DB_PORT", 5432, 1, 65535));
+  c.database.name = r.text("DB_NAME", c.database.name);
+  c.database.user = r.text("DB_USER", c.database.user);
+  c.database.password = r.text("DB_PASSWORD", "");
+  c.database.pool_size = static_cast<int>(r.integer("DB_POOL_SIZE", 5, 1, 1000));
+  c.database.max_overflow = static_cast<int>(r.integer("DB_MAX_OVERFLOW", 10, 0, 1000));
+  c.auto_migrate = r.boolean("DB_AUTO_MIGRATE", false);
+
+  if (auto list = r.raw("DTUS")) c.dtus = parse_dtu_list(list->first, list->second);
+  const std::string name = r.text("DTU_NAME", "dtu");
+  if (auto host = r.raw("DTU_HOST")) {
+    DtuConfig d{name, {}};
+    d.address.transport = hardware::Transport::kTcp;
+    d.address.host = host->first;
+    d.address.port = static_cast<std::uint16_t>(r.integer("DTU_PORT", 502, 1, 65535));
+    d.address.unit = static_cast<std::uint8_t>(r.integer("MODBUS_UNIT_ID", 1, 0, 255));
+    c.dtus.push_back(d);
+  }
+  if (auto device = r.raw("DTU_SERIAL_PORT")) {
+    DtuConfig d{r.raw("DTU_HOST") ? name + "_rtu" : name, {}};
+    d.address.transport = hardware::Transport::kRtu;
+    d.address.device = device->first;
+    d.address.baud = static_cast<int>(r.integer("DTU_BAUD", 9600, 1200, 921600));
+    d.address.unit = static_cast<std::uint8_t>(r.integer("MODBUS_UNIT_ID", 101, 1, 255));
+    c.dtus.push_back(d);
+  }
+  if (c.dtus.empty()) {
+    throw ConfigError(
+        "no DTU configured: set DTU_HOST (Modbus TCP), DTU_SERIAL_PORT (RS485) or DTUS "
+        "(several, named)");
+  }
+  std::set<std::string> names;
+  for (const auto& d : c.dtus) {
+    if (!names.insert(d.name).second) throw ConfigError("DTU name '" + d.name + "' is used twice");
+  }
+
+  c.transport.response_timeout = ms(r.seconds("COMM_TIMEOUT", 3, 0.05, 120));
+  c.client.retries = static_cast<int>(r.integer("COMM_RETRIES", 2, 0, 10));
+  c.client.reconnect_delay = ms(r.seconds("COMM_RECONNECT_DELAY", 1, 0, 3600));
+  c.client.reconnect_delay_max = ms(r.seconds("COMM_RECONNECT_DELAY_MAX", 60, 0, 86400));
+  if (c.client.reconnect_delay_max < c.client.reconnect_delay) {
+    throw ConfigError("COMM_RECONNECT_DELAY_MAX must not be below COMM_RECONNECT_DELAY");
+  }
+  c.client.min_request_gap = std::chrono::milliseconds{r.integer("COMM_REQUEST_GAP", 0, 0, 10000)};
+  c.query_period = ms(r.seconds("QUERY_PERIOD", 60, 0.1, 86400));
+  c.production.reset_hour = static_cast<int>(r.integer("RESET_HOUR", 0, 0, 23));
+  c.production.timezone = r.text("TIMEZONE", "UTC");
+  c.http_host = r.text("HEALTH_HOST", c.http_host);
+  c.http_port = static_cast<std::uint16_t>(r.integer("HEALTH_PORT", 8080, 0, 65535));
+  c.health_stale = std::chrono::seconds{r.integer("HEALTH_STALE_SECONDS", 300, 1, 86400 * 7)};
+  c.api_token = r.text("API_TOKEN", "");
+  c.protect_all = r.boolean("PROTECT_ALL", false);
+  if (c.protect_all && c.api_token.empty()) {
+    throw ConfigError("PROTECT_ALL=true needs API_TOKEN to be set");
+  }
+  c.data_dir = r.text("DATA_DIR", c.data_dir.string());
+  c.spool_max_bytes = static_cast<std::uint64_t>(r.integer("SPOOL_MAX_MB", 256, 1, 1 << 20)) << 20;
+  return c;
+}
+
+}  // namespace smiles::bridge

@@ -1,0 +1,111 @@
+// Configuration of `serve`: every setting has an environment variable (names kept
+// from the Python bridge) and a flag that overrides it. kSettings is the one list
+// of them: --help, parsing, and the .env.example check all read it.
+#pragma once
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "smiles/hardware/dtu_address.h"
+#include "smiles/hardware/dtu_client.h"
+#include "smiles/hardware/modbus_register_reader.h"
+#include "smiles/storage/database_config.h"
+#include "smiles/storage/reading_writer.h"
+
+namespace smiles::bridge {
+
+struct Setting {
+  std::string_view env;
+  std::string_view flag;
+  std::string_view default_text;  // as shown in --help ("" = unset)
+  std::string_view help;
+  bool secret = false;  // never printed back
+};
+
+inline constexpr std::array<Setting, 31> kSettings{{
+    {"DATABASE_URL", "--database-url", "", "PostgreSQL URL; when set, DB_* are ignored", true},
+    {"DB_HOST", "--db-host", "localhost", "PostgreSQL host"},
+    {"DB_PORT", "--db-port", "5432", "PostgreSQL port"},
+    {"DB_NAME", "--db-name", "hoymiles", "database name"},
+    {"DB_USER", "--db-user", "hoymiles", "database user"},
+    {"DB_PASSWORD", "--db-password", "", "database password", true},
+    {"DB_POOL_SIZE", "--db-pool-size", "5", "connections kept open"},
+    {"DB_MAX_OVERFLOW", "--db-max-overflow", "10", "extra connections under load"},
+    {"DB_AUTO_MIGRATE", "--db-auto-migrate", "false", "upgrade the schema at start (true/false)"},
+    {"DTUS", "--dtus", "",
+     "several DTUs: name=URL entries separated by commas or spaces, e.g. "
+     "roof=tcp://10.0.0.5:502?unit=1,garage=rtu:///dev/ttyUSB0?unit=101"},
+    {"DTU_NAME", "--dtu-name", "dtu", "name of the single DTU set by DTU_HOST or DTU_SERIAL_PORT"},
+    {"DTU_HOST", "--dtu-host", "", "one Modbus TCP DTU: host name or address"},
+    {"DTU_PORT", "--dtu-port", "502", "its Modbus TCP port"},
+    {"MODBUS_UNIT_ID", "--modbus-unit-id", "1 (TCP) / 101 (RTU)", "unit id of the single DTU"},
+    {"DTU_SERIAL_PORT", "--dtu-serial-port", "", "one RS485 DTU: serial device, e.g. /dev/ttyUSB0"},
+    {"DTU_BAUD", "--dtu-baud", "9600", "its baud rate"},
+    {"COMM_TIMEOUT", "--comm-timeout", "3", "seconds to wait for each answer"},
+    {"COMM_RETRIES", "--comm-retries", "2", "extra attempts per request"},
+    {"COMM_RECONNECT_DELAY", "--comm-reconnect-delay", "1", "seconds before the first reconnect"},
+    {"COMM_RECONNECT_DELAY_MAX", "--comm-reconnect-delay-max", "60",
+     "longest reconnect delay in seconds (doubling from COMM_RECONNECT_DELAY)"},
+    {"COMM_REQUEST_GAP", "--comm-request-gap", "0",
+     "milliseconds between an answer and the next request (real DTUs: 50-200)"},
+    {"QUERY_PERIOD", "--query-period", "60", "seconds between polls of each DTU"},
+    {"RESET_HOUR", "--reset-hour", "0", "local hour at which \"today\" restarts"},
+    {"TIMEZONE", "--timezone", "UTC", "IANA time zone for \"today\", e.g. Europe/Berlin"},
+    {"HEALTH_HOST", "--health-host", "0.0.0.0", "HTTP bind address"},
+    {"HEALTH_PORT", "--health-port", "8080", "HTTP port"},
+    {"HEALTH_STALE_SECONDS", "--health-stale-seconds", "300",
+     "/health turns unhealthy when no DTU answered for this long"},
+    {"API_TOKEN", "--api-token", "", "bearer token required for /api/* and /stats", true},
+    {"PROTECT_ALL", "--protect-all", "false", "require the token on /health, /ready, /metrics too"},
+    {"DATA_DIR", "--data-dir", "/var/lib/hoymiles-smiles", "directory of the spool file"},
+    {"SPOOL_MAX_MB", "--spool-max-mb", "256", "largest spool file in MiB"},
+}};
+
+// Global settings handled by main() for every subcommand (listed for documentation).
+inline constexpr std::array<Setting, 2> kGlobalSettings{{
+    {"LOG_LEVEL", "--log-level", "info", "trace, debug, info, warn, error or off"},
+    {"LOG_FORMAT", "--log-format", "text", "text or json"},
+}};
+
+struct DtuConfig {
+  std::string name;
+  hardware::DtuAddress address;
+};
+
+struct ServeConfig {
+  storage::DatabaseConfig database;
+  bool auto_migrate = false;
+  std::vector<DtuConfig> dtus;
+  hardware::TransportOptions transport;
+  hardware::DtuClientOptions client;
+  std::chrono::milliseconds query_period{60000};
+  storage::ProductionRules production;
+  std::string http_host = "0.0.0.0";
+  std::uint16_t http_port = 8080;
+  std::chrono::seconds health_stale{300};
+  std::string api_token;
+  bool protect_all = false;
+  std::filesystem::path data_dir = "/var/lib/hoymiles-smiles";
+  std::uint64_t spool_max_bytes = 256ULL << 20;
+};
+
+// Value of a setting: the flag when given, else the environment variable.
+// Returns the value and the name to blame in an error ("--x" or "X").
+using SettingLookup =
+    std::function<std::optional<std::pair<std::string, std::string>>(const Setting&)>;
+
+// Throws ConfigError naming the variable or flag. At least one DTU is required.
+ServeConfig serve_config_from(const SettingLookup& lookup);
+
+// `name=url` entries separated by commas or whitespace; a bare URL gets a name
+// derived from its host or device. Throws ConfigError.
+std::vector<DtuConfig> parse_dtu_list(std::string_view text, std::string_view source);
+
+}  // namespace smiles::bridge
