@@ -1,0 +1,209 @@
+#include "smiles/api/router.h"
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "readings.h"
+#include "smiles/core/error.h"
+
+namespace smiles::api {
+namespace {
+
+using nlohmann::json;
+using test::make_reading;
+using test::utc;
+
+// Fault injection for the read side: answers empty, or fails as a lost database does.
+struct FakeHistory : storage::ReadModel {
+  bool down = false;
+  storage::HistoryQuery last;
+  void check() const {
+    if (down) throw IoError("database unreachable");
+  }
+  std::vector<storage::StoredInverter> inverters(const std::optional<std::string>&) override {
+    check();
+    return {};
+  }
+  std::vector<storage::InverterSample> inverter_history(const std::string&,
+                                                        const storage::HistoryQuery& q) override {
+    check();
+    last = q;
+    return {};
+  }
+  std::vector<storage::PortSample> port_history(const std::string&, int,
+                                                const storage::HistoryQuery& q) override {
+    check();
+    last = q;
+    return {};
+  }
+  std::vector<storage::ProductionEntry> production() override {
+    check();
+    return {};
+  }
+  storage::StorageStats stats() override {
+    check();
+    return {};
+  }
+};
+
+class RouterTest : public ::testing::Test {
+ protected:
+  Router router(RouterOptions options = {}) {
+    options.start_time = utc("2026-06-01T09:00:00");
+    return Router(
+        live, history, [this] { return backend; }, [] { return std::string("m 1\n"); }, options,
+        [] { return utc("2026-06-01T10:05:00"); });
+  }
+  Response get(const std::string& target, RouterOptions options = {},
+               const std::string& auth = "") {
+    return router(std::move(options)).handle({"GET", target, auth});
+  }
+  static std::string code_of(const Response& r) { return json::parse(r.body)["error"]["code"]; }
+
+  LiveState live{[](Timestamp) { return std::string("2026-06-01"); }};
+  FakeHistory history;
+  BackendStatus backend{true, "", true};
+};
+
+TEST_F(RouterTest, HealthIsAlways200AndSaysWhy) {
+  live.register_dtu("roof", "tcp://x");
+  RouterOptions fresh;
+  fresh.health_stale = std::chrono::hours{2};  // started 65 min ago: still within the window
+  auto r = get("/health", fresh);
+  EXPECT_EQ(r.status, 200);
+  auto j = json::parse(r.body);
+  EXPECT_TRUE(j["healthy"]);
+  for (const char* f :
+       {"healthy", "status", "uptime_seconds", "start_time", "version", "database", "dtus"}) {
+    EXPECT_TRUE(j.contains(f)) << f;
+  }
+  for (const char* f : {"status", "last_successful_query", "seconds_since_last_success",
+                        "query_count", "error_count", "last_error", "last_error_time"}) {
+    EXPECT_TRUE(j["dtus"]["roof"].contains(f)) << f;
+  }
+  backend.database_connected = false;
+  r = get("/health", fresh);
+  EXPECT_EQ(r.status, 200);
+  EXPECT_FALSE(json::parse(r.body)["healthy"]);
+  backend.database_connected = true;
+  RouterOptions stale;
+  stale.health_stale = std::chrono::seconds{300};  // started 65 min ago, no DTU answered
+  EXPECT_FALSE(json::parse(get("/health", stale).body)["healthy"]);
+}
+
+TEST_F(RouterTest, ReadyNeedsDatabaseSchemaAndEveryDtu) {
+  live.register_dtu("roof", "tcp://x");
+  auto r = get("/ready");
+  EXPECT_EQ(r.status, 503);
+  EXPECT_NE(r.body.find("has not answered"), std::string::npos);
+  live.record_success(make_reading(utc("2026-06-01T10:00:00")));
+  EXPECT_EQ(get("/ready").status, 200);
+  backend.schema_current = false;
+  EXPECT_EQ(get("/ready").status, 503);
+}
+
+TEST_F(RouterTest, LatestValuesComeFromMemory) {
+  live.record_success(make_reading(utc("2026-06-01T10:00:00"), 2, 3));
+  history.down = true;  // no database needed
+  auto r = get("/api/inverters");
+  ASSERT_EQ(r.status, 200);
+  auto j = json::parse(r.body);
+  ASSERT_EQ(j.size(), 2U);
+  EXPECT_EQ(j[0]["ports"].size(), 3U);
+  EXPECT_EQ(j[0]["first_seen"], "2026-06-01T10:00:00.000Z");
+  EXPECT_EQ(json::parse(get("/api/inverters/116100000002").body)["serial_number"], "116100000002");
+  EXPECT_EQ(json::parse(get("/api/inverters/116100000002/ports").body).size(), 3U);
+  EXPECT_EQ(json::parse(get("/api/ports").body).size(), 6U);
+  EXPECT_EQ(json::parse(get("/api/production/current").body).size(), 6U);
+  auto s = json::parse(get("/api/production/summary").body);
+  for (const char* f :
+       {"power_w", "today_wh", "total_wh", "total_kwh", "inverters_producing", "updated_at"}) {
+    EXPECT_TRUE(s.contains(f)) << f;
+  }
+  EXPECT_TRUE(s["total_kwh"].is_number());
+}
+
+TEST_F(RouterTest, BadRequestsGetTheRightStatus) {
+  live.record_success(make_reading(utc("2026-06-01T10:00:00")));
+  EXPECT_EQ(get("/api/inverters/12345").status, 400);
+  EXPECT_EQ(code_of(get("/api/inverters/ZZZZZZZZZZZZ")), "invalid_serial");
+  EXPECT_EQ(get("/api/inverters/999999999999").status, 404);
+  EXPECT_EQ(get("/api/nothing").status, 404);
+  EXPECT_EQ(get("/").status, 404);
+  for (const char* limit : {"0", "abc", "1000000000", "-5", "", "10001", "1e3"}) {
+    EXPECT_EQ(get(std::string("/api/inverters/116100000001/history?limit=") + limit).status, 400)
+        << limit;
+  }
+  EXPECT_EQ(get("/api/inverters/116100000001/history?since=yesterday").status, 400);
+  EXPECT_EQ(get("/api/inverters/116100000001/history?since=2026-06-02&until=2026-06-01").status,
+            400);
+  EXPECT_EQ(get("/api/inverters/116100000001/ports/0/history").status, 400);
+  EXPECT_EQ(get("/api/inverters/116100000001/history?limit=%zz").status, 400);
+  auto r = router().handle({"POST", "/health", ""});
+  EXPECT_EQ(r.status, 405);
+  EXPECT_EQ(router().handle({"DELETE", "/api/inverters", ""}).status, 405);
+}
+
+TEST_F(RouterTest, HistoryParametersReachTheReadModel) {
+  live.record_success(make_reading(utc("2026-06-01T10:00:00")));
+  EXPECT_EQ(
+      get("/api/inverters/116100000001/history?limit=7&since=2026-06-01T08:00:00%2B02:00").status,
+      200);
+  EXPECT_EQ(history.last.limit, 7);
+  EXPECT_EQ(history.last.since, utc("2026-06-01T06:00:00"));
+  EXPECT_EQ(get("/api/inverters/116100000001/ports/2/history?until=2026-06-01T10:00:00.5Z").status,
+            200);
+  EXPECT_EQ(history.last.limit, 100);
+  EXPECT_EQ(history.last.until, utc("2026-06-01T10:00:00") + std::chrono::milliseconds{500});
+}
+
+TEST_F(RouterTest, DatabaseDownIs503ForDataEndpoints) {
+  live.record_success(make_reading(utc("2026-06-01T10:00:00")));
+  history.down = true;
+  auto r = get("/api/inverters/116100000001/history");
+  EXPECT_EQ(r.status, 503);
+  EXPECT_EQ(code_of(r), "database_unavailable");
+  EXPECT_EQ(get("/stats").status, 503);
+  EXPECT_EQ(get("/health").status, 200);
+}
+
+TEST_F(RouterTest, BearerToken) {
+  RouterOptions o;
+  o.api_token = "t0ken";
+  EXPECT_EQ(get("/api/inverters", o).status, 401);
+  EXPECT_EQ(get("/api/inverters", o, "Bearer wrong").status, 401);
+  EXPECT_EQ(get("/api/inverters", o, "Bearer t0ken").status, 200);
+  EXPECT_EQ(get("/stats", o).status, 401);
+  EXPECT_EQ(get("/health", o).status, 200);
+  EXPECT_EQ(get("/metrics", o).status, 200);
+  o.protect_all = true;
+  EXPECT_EQ(get("/health", o).status, 401);
+  EXPECT_EQ(get("/metrics", o, "Bearer t0ken").status, 200);
+}
+
+TEST_F(RouterTest, MetricsContentTypeAndRouteLabels) {
+  EXPECT_EQ(get("/metrics").content_type, "text/plain; version=0.0.4; charset=utf-8");
+  EXPECT_EQ(Router::route_label("/api/inverters/116100000001/history?limit=3"),
+            "/api/inverters/{serial}/history");
+  EXPECT_EQ(Router::route_label("/api/inverters/116100000001/ports/2/history"),
+            "/api/inverters/{serial}/ports/{port}/history");
+  EXPECT_EQ(Router::route_label("/wp-admin/x.php"), "other");
+  EXPECT_EQ(Router::route_label("/health"), "/health");
+}
+
+TEST(QueryValues, DecodeAndTimes) {
+  EXPECT_EQ(url_decode("a%20b+c"), "a b c");
+  EXPECT_FALSE(url_decode("%2"));
+  EXPECT_FALSE(url_decode("%zz"));
+  EXPECT_EQ(parse_iso8601("2026-06-01"), utc("2026-06-01T00:00:00"));
+  EXPECT_EQ(parse_iso8601("2026-06-01T12:30:15Z"), utc("2026-06-01T12:30:15"));
+  EXPECT_EQ(parse_iso8601("2026-06-01T12:30:15-01:30"), utc("2026-06-01T14:00:15"));
+  EXPECT_FALSE(parse_iso8601("2026-02-30"));
+  EXPECT_FALSE(parse_iso8601("2026-06-01T25:00"));
+  EXPECT_FALSE(parse_iso8601("2026-06-01Tfoo"));
+  EXPECT_FALSE(parse_iso8601("1717238400"));
+}
+
+}  // namespace
+}  // namespace smiles::api

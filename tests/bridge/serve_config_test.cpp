@@ -1,0 +1,136 @@
+#include "serve_config.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+
+#include "smiles/core/error.h"
+
+namespace smiles::bridge {
+namespace {
+
+// env: variables; flags: overrides, as the serve command passes them.
+ServeConfig parse(std::map<std::string, std::string> env,
+                  std::map<std::string, std::string> flags = {}) {
+  return serve_config_from(
+      [&](const Setting& s) -> std::optional<std::pair<std::string, std::string>> {
+        if (auto it = flags.find(std::string(s.flag)); it != flags.end())
+          return std::make_pair(it->second, it->first);
+        if (auto it = env.find(std::string(s.env)); it != env.end())
+          return std::make_pair(it->second, it->first);
+        return std::nullopt;
+      });
+}
+
+std::string error_of(std::map<std::string, std::string> env,
+                     std::map<std::string, std::string> flags = {}) {
+  try {
+    parse(std::move(env), std::move(flags));
+  } catch (const ConfigError& e) {
+    return e.what();
+  }
+  return "accepted";
+}
+
+TEST(ServeConfig, OneTcpDtuWithDefaults) {
+  const auto c = parse({{"DTU_HOST", "192.168.1.50"}});
+  ASSERT_EQ(c.dtus.size(), 1U);
+  EXPECT_EQ(c.dtus[0].name, "dtu");
+  EXPECT_EQ(c.dtus[0].address.port, 502);
+  EXPECT_EQ(c.dtus[0].address.unit, 1);
+  EXPECT_EQ(c.query_period, std::chrono::seconds{60});
+  EXPECT_EQ(c.http_port, 8080);
+  EXPECT_EQ(c.transport.response_timeout, std::chrono::seconds{3});
+  EXPECT_EQ(c.database.pool_size, 5);
+  EXPECT_EQ(c.production.timezone, "UTC");
+  EXPECT_FALSE(c.auto_migrate);
+}
+
+TEST(ServeConfig, RtuAndNamedListsCombine) {
+  const auto c =
+      parse({{"DTU_SERIAL_PORT", "/dev/ttyUSB0"},
+             {"DTU_BAUD", "19200"},
+             {"DTUS", "roof=tcp://10.0.0.5?unit=3, garage=rtu:///dev/ttyUSB1 tcp://10.0.0.9"}});
+  ASSERT_EQ(c.dtus.size(), 4U);
+  EXPECT_EQ(c.dtus[0].name, "roof");
+  EXPECT_EQ(c.dtus[0].address.unit, 3);
+  EXPECT_EQ(c.dtus[1].name, "garage");
+  EXPECT_EQ(c.dtus[2].name, "10_0_0_9");
+  EXPECT_EQ(c.dtus[3].name, "dtu");
+  EXPECT_EQ(c.dtus[3].address.baud, 19200);
+  EXPECT_EQ(c.dtus[3].address.unit, 101);
+}
+
+TEST(ServeConfig, FlagsOverrideVariables) {
+  const auto c = parse({{"DTU_HOST", "a"}, {"QUERY_PERIOD", "30"}, {"COMM_TIMEOUT", "1.5"}},
+                       {{"--query-period", "5"}, {"--health-port", "9000"}});
+  EXPECT_EQ(c.query_period, std::chrono::seconds{5});
+  EXPECT_EQ(c.http_port, 9000);
+  EXPECT_EQ(c.transport.response_timeout, std::chrono::milliseconds{1500});
+}
+
+TEST(ServeConfig, BadValuesNameTheirSource) {
+  EXPECT_NE(error_of({{"DTU_HOST", "a"}, {"QUERY_PERIOD", "soon"}}).find("QUERY_PERIOD"),
+            std::string::npos);
+  EXPECT_NE(error_of({{"DTU_HOST", "a"}}, {{"--query-period", "-1"}}).find("--query-period"),
+            std::string::npos);
+  EXPECT_NE(error_of({{"DTU_HOST", "a"}, {"DB_PORT", "99999"}}).find("DB_PORT"), std::string::npos);
+  EXPECT_NE(error_of({{"DTU_HOST", "a"}, {"DB_AUTO_MIGRATE", "maybe"}}).find("true or false"),
+            std::string::npos);
+  EXPECT_NE(error_of({{"DTUS", "roof=http://x"}}).find("DTUS"), std::string::npos);
+  EXPECT_NE(error_of({{"DTUS", "a=tcp://x a=tcp://y"}}).find("used twice"), std::string::npos);
+  EXPECT_NE(error_of({}).find("no DTU configured"), std::string::npos);
+  EXPECT_NE(error_of({{"DTU_HOST", "a"}, {"PROTECT_ALL", "true"}}).find("API_TOKEN"),
+            std::string::npos);
+  EXPECT_NE(
+      error_of(
+          {{"DTU_HOST", "a"}, {"COMM_RECONNECT_DELAY", "10"}, {"COMM_RECONNECT_DELAY_MAX", "5"}})
+          .find("COMM_RECONNECT_DELAY_MAX"),
+      std::string::npos);
+}
+
+TEST(ServeConfig, SecretsAreNeverEchoed) {
+  const auto msg = error_of({{"DTU_HOST", "a"}, {"DB_PASSWORD", "s3cret"}, {"DB_PORT", "x"}});
+  EXPECT_EQ(msg.find("s3cret"), std::string::npos);
+  for (const auto& s : kSettings) {
+    if (s.env == "DB_PASSWORD" || s.env == "API_TOKEN" || s.env == "DATABASE_URL") {
+      EXPECT_TRUE(s.secret) << s.env;
+    }
+  }
+}
+
+TEST(ServeConfig, EveryVariableOfTheApiSpecIsASetting) {
+  for (const char* name : {"DB_HOST",
+                           "DB_PORT",
+                           "DB_NAME",
+                           "DB_USER",
+                           "DB_PASSWORD",
+                           "DATABASE_URL",
+                           "DB_POOL_SIZE",
+                           "DB_MAX_OVERFLOW",
+                           "DB_AUTO_MIGRATE",
+                           "DTU_HOST",
+                           "DTU_PORT",
+                           "MODBUS_UNIT_ID",
+                           "DTU_SERIAL_PORT",
+                           "DTU_BAUD",
+                           "DTUS",
+                           "COMM_TIMEOUT",
+                           "COMM_RETRIES",
+                           "COMM_RECONNECT_DELAY",
+                           "COMM_RECONNECT_DELAY_MAX",
+                           "QUERY_PERIOD",
+                           "RESET_HOUR",
+                           "TIMEZONE",
+                           "HEALTH_HOST",
+                           "HEALTH_PORT",
+                           "API_TOKEN",
+                           "DATA_DIR"}) {
+    const bool found = std::any_of(kSettings.begin(), kSettings.end(),
+                                   [&](const Setting& s) { return s.env == name; });
+    EXPECT_TRUE(found) << name;
+  }
+}
+
+}  // namespace
+}  // namespace smiles::bridge
