@@ -1,6 +1,9 @@
 #include "smiles/api/http_server.h"
 
 #include <atomic>
+// Boost 1.74's asio/awaitable.hpp uses std::exchange without including <utility>.
+#include <utility>
+// (keep <utility> first)
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>

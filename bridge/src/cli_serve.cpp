@@ -144,6 +144,26 @@ struct Bridge {
     metrics.backend(backend());
   }
 
+  // A write outcome is the freshest news about the database.
+  void note_store(storage::StoreOutcome outcome) {
+    const bool ok = outcome == storage::StoreOutcome::kStored;
+    bool changed = false;
+    {
+      std::lock_guard lock(status_mutex);
+      if (status.database_connected != ok) {
+        changed = true;
+        status.database_connected = ok;
+        status.database_error = ok ? "" : durable.stats().last_error;
+      }
+    }
+    if (changed && !ok) {
+      spdlog::warn("database write failed, readings go to the spool: {}",
+                   durable.stats().last_error);
+    } else if (changed) {
+      spdlog::info("database writes succeed again");
+    }
+  }
+
   void seed_from_database() {
     try {
       live.seed_production(read_model.production());
@@ -185,6 +205,7 @@ void poll_loop(Bridge& b, const DtuConfig& dtu, std::stop_token stop) {
                           : outcome == storage::StoreOutcome::kSpooled ? "spooled"
                                                                        : "dropped";
       b.metrics.stored(where, 1);
+      b.note_store(outcome);
       if (outcome == storage::StoreOutcome::kDropped) {
         spdlog::error("spool full ({} bytes): dropped a reading of DTU '{}'",
                       b.config.spool_max_bytes, dtu.name);
@@ -256,6 +277,7 @@ int run_serve(const SettingLookup& lookup) {
   api::HttpServerOptions http_options;
   http_options.host = b.config.http_host;
   http_options.port = b.config.http_port;
+  http_options.read_timeout = b.config.http_read_timeout;
   api::HttpServer server(
       http_options, [&router](const api::Request& r) { return router.handle(r); },
       [&b](const api::Request& req, const api::Response& res, double seconds) {

@@ -29,7 +29,7 @@ struct Setting {
   bool secret = false;  // never printed back
 };
 
-inline constexpr std::array<Setting, 31> kSettings{{
+inline constexpr std::array<Setting, 32> kSettings{{
     {"DATABASE_URL", "--database-url", "", "PostgreSQL URL; when set, DB_* are ignored", true},
     {"DB_HOST", "--db-host", "localhost", "PostgreSQL host"},
     {"DB_PORT", "--db-port", "5432", "PostgreSQL port"},
@@ -62,6 +62,8 @@ inline constexpr std::array<Setting, 31> kSettings{{
     {"HEALTH_PORT", "--health-port", "8080", "HTTP port"},
     {"HEALTH_STALE_SECONDS", "--health-stale-seconds", "300",
      "/health turns unhealthy when no DTU answered for this long"},
+    {"HTTP_READ_TIMEOUT", "--http-read-timeout", "15",
+     "seconds a client may take to send a request (and idle keep-alive)"},
     {"API_TOKEN", "--api-token", "", "bearer token required for /api/* and /stats", true},
     {"PROTECT_ALL", "--protect-all", "false", "require the token on /health, /ready, /metrics too"},
     {"DATA_DIR", "--data-dir", "/var/lib/hoymiles-smiles", "directory of the spool file"},
@@ -90,6 +92,7 @@ struct ServeConfig {
   std::string http_host = "0.0.0.0";
   std::uint16_t http_port = 8080;
   std::chrono::seconds health_stale{300};
+  std::chrono::seconds http_read_timeout{15};
   std::string api_token;
   bool protect_all = false;
   std::filesystem::path data_dir = "/var/lib/hoymiles-smiles";

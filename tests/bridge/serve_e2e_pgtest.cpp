@@ -1,0 +1,165 @@
+// `hoymiles-smiles serve` as a process, with the simulator (a process) and a real
+// PostgreSQL: what Home Assistant and Prometheus see.
+#include "serve_fixture.h"
+
+namespace smiles::test {
+namespace {
+
+TEST_F(ServeTest, ApiValuesEqualTheSimulatorsWithEveryContractField) {
+  start();
+  ASSERT_TRUE(wait_health(polled));
+  // The same model the simulator runs, at the same frozen time.
+  int y, mo, d, hour;
+  std::sscanf(kStart, "%d-%d-%dT%d", &y, &mo, &d, &hour);
+  const Timestamp t =
+      Timestamp{std::chrono::sys_days{std::chrono::year{y} / mo / d}.time_since_epoch()} +
+      std::chrono::hours{hour};
+  const hardware::SimulatedDtu model(hardware::layout_from_spec(kLayout, 7), {t, 0, 15});
+  const auto inverters = get_json("/api/inverters");
+  ASSERT_EQ(inverters.size(), 4U);
+  int block = 0;
+  for (const auto& inv_spec : model.layout().inverters) {
+    const auto j = get_json("/api/inverters/" + inv_spec.serial_number);
+    for (const char* f :
+         {"serial_number", "dtu_name", "inverter_type", "first_seen", "last_seen", "timestamp",
+          "grid_voltage", "grid_frequency", "temperature", "operating_status", "alarm_code",
+          "alarm_count", "link_status", "ports"}) {
+      EXPECT_TRUE(j.contains(f)) << f;
+    }
+    EXPECT_EQ(j["dtu_name"], "roof");
+    ASSERT_EQ(j["ports"].size(), static_cast<std::size_t>(inv_spec.ports));
+    for (int p = 0; p < inv_spec.ports; ++p, ++block) {
+      const auto expected = hardware::scale_port_block(model.port_block(block, t));
+      const auto& port = j["ports"][static_cast<std::size_t>(p)];
+      for (const char* f : {"serial_number", "port_number", "timestamp", "pv_voltage", "pv_current",
+                            "pv_power", "today_production", "total_production"}) {
+        EXPECT_TRUE(port.contains(f)) << f;
+      }
+      EXPECT_DOUBLE_EQ(port["pv_power"].get<double>(), expected.pv_power_w);
+      EXPECT_DOUBLE_EQ(port["pv_voltage"].get<double>(), expected.pv_voltage_v);
+      EXPECT_DOUBLE_EQ(port["pv_current"].get<double>(), expected.pv_current_a);
+      EXPECT_EQ(port["total_production"].get<std::uint64_t>(), expected.total_production_wh);
+      if (p == 0) {
+        EXPECT_DOUBLE_EQ(j["temperature"].get<double>(), expected.temperature_c);
+      }
+    }
+  }
+  EXPECT_EQ(get_json("/api/ports").size(), 13U);
+  EXPECT_EQ(
+      get_json("/api/inverters/" + model.layout().inverters[1].serial_number + "/ports").size(),
+      4U);
+  const auto serial = model.layout().inverters[0].serial_number;
+  ASSERT_TRUE(
+      wait_health([](const json& health) { return health["dtus"]["roof"]["query_count"] >= 3; }));
+  const auto history = get_json("/api/inverters/" + serial + "/history?limit=2");
+  ASSERT_EQ(history.size(), 2U);
+  EXPECT_GT(history[0]["timestamp"].get<std::string>(), history[1]["timestamp"].get<std::string>());
+  EXPECT_TRUE(history[0].contains("grid_voltage"));
+  EXPECT_EQ(get_json("/api/inverters/" + serial + "/ports/2/history?limit=1").size(), 1U);
+  const auto stats = get_json("/stats");
+  for (const char* f : {"total_records", "database_size_bytes", "tables", "oldest_reading",
+                        "newest_reading", "spool"}) {
+    EXPECT_TRUE(stats.contains(f)) << f;
+  }
+  EXPECT_GE(stats["tables"]["port_data"].get<int>(), 13);
+  const auto current = get_json("/api/production/current");
+  EXPECT_EQ(current.size(), 13U);
+  const auto summary = get_json("/api/production/summary");
+  EXPECT_TRUE(summary["total_wh"].is_number());
+  EXPECT_EQ(summary["inverters_producing"], 4);
+  EXPECT_EQ(http_get(http_port, "/ready").status, 200);
+  const auto health = get_json("/health");
+  EXPECT_TRUE(health["healthy"]);
+  EXPECT_TRUE(health["database"]["connected"]);
+}
+
+TEST_F(ServeTest, BadRequestsGetTheRightStatusAndTheServerKeepsServing) {
+  start();
+  ASSERT_TRUE(wait_health(polled));
+  EXPECT_EQ(http_get(http_port, "/api/inverters/xyz").status, 400);
+  EXPECT_EQ(http_get(http_port, "/api/inverters/000000000000").status, 404);
+  for (const char* limit : {"0", "abc", "1000000000"}) {
+    const auto r =
+        http_get(http_port, std::string("/api/inverters/102100007000/history?limit=") + limit);
+    EXPECT_EQ(r.status, 400) << limit;
+    EXPECT_EQ(json::parse(r.body)["error"]["code"], "invalid_parameter");
+  }
+  EXPECT_EQ(http_get(http_port, "/no/such/path").status, 404);
+  EXPECT_EQ(http_get(http_port, "/health", {}, "POST").status, 405);
+  EXPECT_EQ(http_get(http_port, "/health", {{"X-Filler", std::string(20000, 'a')}}).status, 431);
+  const auto head = http_get(http_port, "/api/inverters", {}, "HEAD");
+  EXPECT_EQ(head.status, 200);
+  EXPECT_TRUE(head.body.empty());
+  EXPECT_GT(std::stoi(head.headers.at("content-length")), 100);
+
+  // A slow client that never finishes its request is cut off; others are served meanwhile.
+  const int slow = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(http_port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(connect(slow, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  const std::string partial = "GET /health HTTP/1.1\r\nHost: x\r\n";
+  ASSERT_EQ(send(slow, partial.data(), partial.size(), 0), static_cast<ssize_t>(partial.size()));
+  EXPECT_EQ(http_get(http_port, "/health").status, 200);
+  timeval tv{5, 0};
+  setsockopt(slow, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  char buf[64];
+  EXPECT_EQ(recv(slow, buf, sizeof buf, 0), 0) << "server should close the slow connection";
+  close(slow);
+  EXPECT_EQ(http_get(http_port, "/api/inverters").status, 200);
+  EXPECT_NE(metric("hoymiles_http_requests_total{code=\"400\""), "");
+}
+
+TEST_F(ServeTest, DtuDroppingOutAndReturningShowsInHealthAndMetrics) {
+  start();
+  ASSERT_TRUE(wait_health(polled));
+  EXPECT_EQ(metric("hoymiles_dtu_up{dtu=\"roof\"}"), "1");
+  sim->stop(SIGKILL);
+  ASSERT_TRUE(wait_health([](const json& h) {
+    return h["dtus"]["roof"]["status"] != "ok" && h["dtus"]["roof"]["error_count"] > 0 &&
+           h["dtus"]["roof"]["last_error"].is_string();
+  }));
+  EXPECT_EQ(metric("hoymiles_dtu_up{dtu=\"roof\"}"), "0");
+  EXPECT_NE(metric("hoymiles_dtu_polls_total{dtu=\"roof\",result=\"connection\"}"), "");
+  sim = start_simulator({"--speed", "0"}, sim_port);  // same port
+  ASSERT_TRUE(wait_health(polled));
+  EXPECT_EQ(metric("hoymiles_dtu_up{dtu=\"roof\"}"), "1");
+}
+
+TEST_F(ServeTest, ZeroBlocksAndMidnightNeverLowerServedTotals) {
+  // One simulated hour per second from 22:30, zero blocks for 5 of every 15 minutes.
+  start({"--speed", "3600", "--start-time", "2026-06-01T22:30:00Z", "--zero-window", "900:300"},
+        {"QUERY_PERIOD=0.1"});
+  ASSERT_TRUE(wait_health(polled));
+  std::uint64_t last_total = 0;
+  double last_energy = 0;
+  int zero_polls = 0;
+  const auto until = std::chrono::steady_clock::now() + 3s;  // past midnight
+  while (std::chrono::steady_clock::now() < until) {
+    const auto s = get_json("/api/production/summary");
+    const auto total = s["total_wh"].get<std::uint64_t>();
+    EXPECT_GE(total, last_total);
+    last_total = total;
+    const auto energy = metric("hoymiles_port_energy_joules_total{dtu=\"roof\",port=\"1\"");
+    if (!energy.empty()) {
+      EXPECT_GE(std::stod(energy), last_energy);
+      last_energy = std::stod(energy);
+    }
+    for (const auto& inv : get_json("/api/inverters"))
+      zero_polls += inv["link_status"] == 0 ? 1 : 0;
+    std::this_thread::sleep_for(50ms);
+  }
+  EXPECT_GT(last_total, 0U);
+  EXPECT_GT(zero_polls, 0) << "the zero window was never seen";
+}
+
+TEST_F(ServeTest, SigtermStopsCleanly) {
+  start();
+  ASSERT_TRUE(wait_health(polled));
+  EXPECT_EQ(serve->stop(SIGTERM), 0);
+  serve.reset();
+}
+
+}  // namespace
+}  // namespace smiles::test

@@ -1,0 +1,120 @@
+// Fixture: `hoymiles-smiles serve` as a process, with the simulator (a process) and a
+// real PostgreSQL.
+#pragma once
+
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "http_client.h"
+#include "process.h"
+#include "smiles/hardware/port_block.h"
+#include "smiles/hardware/simulator.h"
+#include "test_database.h"
+
+namespace smiles::test {
+
+using namespace std::chrono_literals;
+using nlohmann::json;
+
+inline constexpr const char* kLayout = "MI:2,HM:4,HMS:1,HMT:6";
+inline constexpr const char* kStart = "2026-06-01T11:00:00Z";
+
+inline std::uint16_t port_of(const std::string& line) {
+  return static_cast<std::uint16_t>(std::stoi(line.substr(line.rfind(':') + 1)));
+}
+
+inline std::unique_ptr<ChildProcess> start_simulator(std::vector<std::string> extra,
+                                                     std::uint16_t& port) {
+  std::vector<std::string> argv = {
+      cli_path(), "simulate", "--tcp",  "127.0.0.1:" + std::to_string(port),
+      "--layout", kLayout,    "--seed", "7"};
+  if (std::find(extra.begin(), extra.end(), "--start-time") == extra.end()) {
+    argv.insert(argv.end(), {"--start-time", kStart});
+  }
+  argv.insert(argv.end(), extra.begin(), extra.end());
+  auto sim = std::make_unique<ChildProcess>(argv);
+  auto line = sim->wait_for_line("listening on tcp://", 10s);
+  if (!line) throw std::runtime_error("simulator did not start");
+  const auto q = line->find('?');
+  port = port_of(line->substr(0, q));
+  return sim;
+}
+
+class ServeTest : public ::testing::Test {
+ protected:
+  void start(std::vector<std::string> sim_extra = {"--speed", "0"},
+             std::vector<std::string> env = {}) {
+    sim = start_simulator(sim_extra, sim_port);
+    std::vector<std::string> argv = {"env",
+                                     "DATABASE_URL=" + db.url(),
+                                     "DB_AUTO_MIGRATE=true",
+                                     "DTUS=roof=tcp://127.0.0.1:" + std::to_string(sim_port),
+                                     "QUERY_PERIOD=0.3",
+                                     "COMM_TIMEOUT=0.3",
+                                     "COMM_RETRIES=1",
+                                     "COMM_RECONNECT_DELAY=0.1",
+                                     "COMM_RECONNECT_DELAY_MAX=0.2",
+                                     "HEALTH_HOST=127.0.0.1",
+                                     "HEALTH_PORT=0",
+                                     "HTTP_READ_TIMEOUT=2",
+                                     "DATA_DIR=" + data_dir()};
+    argv.insert(argv.end(), env.begin(), env.end());
+    argv.insert(argv.end(), {cli_path(), "serve"});
+    serve = std::make_unique<ChildProcess>(argv);
+    auto line = serve->wait_for_line("listening on http://", 20s);
+    ASSERT_TRUE(line) << "serve did not start";
+    http_port = port_of(*line);
+  }
+  void TearDown() override {
+    if (serve) serve->stop(SIGKILL);
+    if (sim) sim->stop(SIGKILL);
+    std::filesystem::remove_all(dir_);
+  }
+  std::string data_dir() {
+    if (dir_.empty()) {
+      char tmpl[] = "/tmp/smiles-serve-XXXXXX";
+      dir_ = mkdtemp(tmpl);
+    }
+    return dir_;
+  }
+  json get_json(const std::string& target) {
+    const auto r = http_get(http_port, target);
+    EXPECT_EQ(r.status, 200) << target << ": " << r.body;
+    return r.status == 200 ? json::parse(r.body) : json();
+  }
+  // Waits until /health satisfies `pred`.
+  bool wait_health(const std::function<bool(const json&)>& pred,
+                   std::chrono::seconds timeout = 20s) {
+    const auto until = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < until) {
+      const auto r = http_get(http_port, "/health");
+      if (r.status == 200 && pred(json::parse(r.body))) return true;
+      std::this_thread::sleep_for(100ms);
+    }
+    return false;
+  }
+  std::string metric(const std::string& prefix) {
+    const auto text = http_get(http_port, "/metrics").body;
+    std::istringstream in(text);
+    std::string line;
+    while (std::getline(in, line)) {
+      if (line.rfind(prefix, 0) == 0) return line.substr(line.rfind(' ') + 1);
+    }
+    return "";
+  }
+
+  TestDatabase db;
+  std::unique_ptr<ChildProcess> sim, serve;
+  std::uint16_t sim_port = 0, http_port = 0;
+  std::string dir_;
+};
+
+inline bool polled(const json& h) { return h["dtus"]["roof"]["status"] == "ok"; }
+
+}  // namespace smiles::test
