@@ -163,3 +163,65 @@ TEST_F(ServeTest, SigtermStopsCleanly) {
 
 }  // namespace
 }  // namespace smiles::test
+
+namespace smiles::test {
+namespace {
+
+std::uint16_t free_port() {
+  const int s = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bind(s, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  socklen_t len = sizeof addr;
+  getsockname(s, reinterpret_cast<sockaddr*>(&addr), &len);
+  close(s);
+  return ntohs(addr.sin_port);
+}
+
+TEST_F(ServeTest, MetricsPassPromtoolAndARealPrometheusScrapesThem) {
+  start();
+  ASSERT_TRUE(wait_health(polled));
+  const auto text = http_get(http_port, "/metrics");
+  ASSERT_EQ(text.status, 200);
+  EXPECT_EQ(text.headers.at("content-type"), "text/plain; version=0.0.4; charset=utf-8");
+  for (const char* name :
+       {"hoymiles_dtu_up", "hoymiles_dtu_polls_total", "hoymiles_dtu_poll_duration_seconds_bucket",
+        "hoymiles_port_power_watts", "hoymiles_port_energy_joules_total",
+        "hoymiles_inverter_temperature_celsius", "hoymiles_inverter_link_up",
+        "hoymiles_database_writes_total", "hoymiles_database_pool_connections",
+        "hoymiles_spool_bytes", "hoymiles_http_requests_total", "process_resident_memory_bytes",
+        "process_cpu_seconds_total", "process_start_time_seconds", "hoymiles_build_info"}) {
+    EXPECT_NE(text.body.find(std::string("\n") + name), std::string::npos) << name;
+  }
+  const std::string dir = data_dir();
+  { std::ofstream(dir + "/metrics.txt") << text.body; }
+  const auto lint = run_command({"sh", "-c", "promtool check metrics < " + dir + "/metrics.txt"});
+  EXPECT_EQ(lint.exit_code, 0) << lint.out << lint.err;
+
+  const auto prom_port = free_port();
+  {
+    std::ofstream(dir + "/prometheus.yml") << "global:\n  scrape_interval: 1s\nscrape_configs:\n"
+                                              "  - job_name: hoymiles\n    static_configs:\n"
+                                              "      - targets: ['127.0.0.1:"
+                                           << http_port << "']\n";
+  }
+  ChildProcess prometheus({"prometheus", "--config.file=" + dir + "/prometheus.yml",
+                           "--storage.tsdb.path=" + dir + "/tsdb",
+                           "--web.listen-address=127.0.0.1:" + std::to_string(prom_port)});
+  bool found = false;
+  const auto until = std::chrono::steady_clock::now() + 40s;
+  while (!found && std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(500ms);
+    const auto r =
+        http_get(prom_port, "/api/v1/query?query=hoymiles_port_power_watts%7Bport%3D%221%22%7D");
+    if (r.status != 200) continue;
+    const auto j = json::parse(r.body);
+    found = j["status"] == "success" && !j["data"]["result"].empty();
+  }
+  EXPECT_TRUE(found) << "Prometheus never returned a per-port power series";
+  EXPECT_EQ(prometheus.stop(SIGTERM), 0);
+}
+
+}  // namespace
+}  // namespace smiles::test
