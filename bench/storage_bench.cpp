@@ -181,11 +181,15 @@ void writer_throughput(int polls, int batch) {
       port_rows / replay_s, port_rows);
 }
 
-void read_latency(long long rows) {
+// Loads `rows` port readings (25 inverters x 4 ports, one poll a minute) into a fresh
+// database smiles_bench_read; returns its URL.
+std::string load_read_dataset(long long rows) {
   const auto url = fresh_database("smiles_bench_read");
-  ConnectionPool pool(config_for(url));
-  Migrator(pool).upgrade();
-  const long long minutes = rows / 100;  // 25 inverters x 4 ports, one poll a minute
+  {
+    ConnectionPool pool(config_for(url));
+    Migrator(pool).upgrade();
+  }
+  const long long minutes = rows / 100;
   std::printf("\nGenerating %lld port_data rows (100 ports x %lld minutes = %.0f days)...\n",
               minutes * 100, minutes, static_cast<double>(minutes) / 1440.0);
   auto t = Clock::now();
@@ -217,6 +221,13 @@ void read_latency(long long rows) {
   tx.exec("VACUUM ANALYZE");
   std::printf("  loaded and indexed in %.0f s\n", seconds_since(t));
 
+  return url;
+}
+
+void read_latency(long long rows) {
+  const auto url = load_read_dataset(rows);
+  ConnectionPool pool(config_for(url));
+  const long long minutes = rows / 100;
   PgReadModel model(pool, {0, "UTC"});
   std::mt19937 rng(7);
   auto serial = [&] {
@@ -256,6 +267,7 @@ void read_latency(long long rows) {
 
 int main(int argc, char** argv) {
   long long rows = 10'000'000;
+  bool load_only = false;
   int polls = 3000;
   int batch = 20;
   for (int i = 1; i + 1 < argc; i += 2) {
@@ -263,6 +275,11 @@ int main(int argc, char** argv) {
     if (flag == "--rows") rows = std::atoll(argv[i + 1]);
     if (flag == "--polls") polls = std::atoi(argv[i + 1]);
     if (flag == "--batch") batch = std::atoi(argv[i + 1]);
+    if (flag == "--load-only") load_only = std::string(argv[i + 1]) == "yes";
+  }
+  if (load_only) {  // for bench/serve_bench: the dataset only
+    std::printf("%s\n", load_read_dataset(rows).c_str());
+    return 0;
   }
   writer_throughput(polls, batch);
   read_latency(rows);

@@ -16,6 +16,7 @@ void LiveState::register_dtu(const std::string& name, const std::string& address
 void LiveState::record_success(const DtuReading& reading) {
   const std::string day = production_day_(reading.timestamp);
   std::lock_guard lock(mutex_);
+  ++version_;
   auto& h = health_[reading.dtu_name];
   h.name = reading.dtu_name;
   h.status = "ok";
@@ -80,6 +81,7 @@ void LiveState::seed_production(const std::vector<ProductionEntry>& entries) {
 
 void LiveState::seed_inverter(const InverterView& view) {
   std::lock_guard lock(mutex_);
+  ++version_;
   inverters_.try_emplace(view.latest.serial_number, view);
 }
 
@@ -141,4 +143,11 @@ std::optional<Timestamp> LiveState::last_success() const {
   return newest;
 }
 
+}  // namespace smiles::api
+
+namespace smiles::api {
+std::uint64_t LiveState::version() const {
+  std::lock_guard lock(mutex_);
+  return version_;
+}
 }  // namespace smiles::api

@@ -266,16 +266,24 @@ Response Router::route(const std::string& path, const std::string& query_text) c
   }
   const Timestamp now = clock_();
   if (parts.size() == 2 && parts[1] == "inverters") {
-    json list = json::array();
-    for (const auto& v : live_.inverters()) list.push_back(inverter_object(v));
-    return json_response(list);
+    Response r;
+    r.body = cached(inverters_cache_, [this] {
+      json list = json::array();
+      for (const auto& v : live_.inverters()) list.push_back(inverter_object(v));
+      return list.dump();
+    });
+    return r;
   }
   if (parts.size() == 2 && parts[1] == "ports") {
-    json list = json::array();
-    for (const auto& v : live_.inverters()) {
-      for (const auto& p : v.latest.ports) list.push_back(port_json(p, v.timestamp));
-    }
-    return json_response(list);
+    Response r;
+    r.body = cached(ports_cache_, [this] {
+      json list = json::array();
+      for (const auto& v : live_.inverters()) {
+        for (const auto& p : v.latest.ports) list.push_back(port_json(p, v.timestamp));
+      }
+      return list.dump();
+    });
+    return r;
   }
   if (parts.size() == 3 && parts[1] == "production" && parts[2] == "current") {
     json list = json::array();
@@ -348,6 +356,19 @@ Response Router::route(const std::string& path, const std::string& query_text) c
     }
   }
   return error_response(404, "not_found", "no such endpoint: " + path);
+}
+
+std::string Router::cached(CachedBody& cache, const std::function<std::string()>& build) const {
+  const auto version = live_.version();
+  {
+    std::lock_guard lock(cache_mutex_);
+    if (cache.version == version) return cache.body;
+  }
+  std::string body = build();
+  std::lock_guard lock(cache_mutex_);
+  cache.version = version;
+  cache.body = body;
+  return body;
 }
 
 Response Router::health() const {

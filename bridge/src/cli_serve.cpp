@@ -278,6 +278,8 @@ int run_serve(const SettingLookup& lookup) {
   http_options.host = b.config.http_host;
   http_options.port = b.config.http_port;
   http_options.read_timeout = b.config.http_read_timeout;
+  http_options.max_connections = b.config.http_max_connections;
+  http_options.threads = b.config.http_threads;
   api::HttpServer server(
       http_options, [&router](const api::Request& r) { return router.handle(r); },
       [&b](const api::Request& req, const api::Response& res, double seconds) {

@@ -178,6 +178,8 @@ ServeConfig serve_config_from(const SettingLookup& lookup) {
   c.http_port = static_cast<std::uint16_t>(r.integer("HEALTH_PORT", 8080, 0, 65535));
   c.health_stale = std::chrono::seconds{r.integer("HEALTH_STALE_SECONDS", 300, 1, 86400 * 7)};
   c.http_read_timeout = std::chrono::seconds{r.integer("HTTP_READ_TIMEOUT", 15, 1, 3600)};
+  c.http_max_connections = static_cast<int>(r.integer("HTTP_MAX_CONNECTIONS", 256, 1, 100000));
+  c.http_threads = static_cast<int>(r.integer("HTTP_THREADS", 8, 1, 256));
   c.api_token = r.text("API_TOKEN", "");
   c.protect_all = r.boolean("PROTECT_ALL", false);
   if (c.protect_all && c.api_token.empty()) {

@@ -29,7 +29,7 @@ struct Setting {
   bool secret = false;  // never printed back
 };
 
-inline constexpr std::array<Setting, 32> kSettings{{
+inline constexpr std::array<Setting, 34> kSettings{{
     {"DATABASE_URL", "--database-url", "", "PostgreSQL URL; when set, DB_* are ignored", true},
     {"DB_HOST", "--db-host", "localhost", "PostgreSQL host"},
     {"DB_PORT", "--db-port", "5432", "PostgreSQL port"},
@@ -64,6 +64,10 @@ inline constexpr std::array<Setting, 32> kSettings{{
      "/health turns unhealthy when no DTU answered for this long"},
     {"HTTP_READ_TIMEOUT", "--http-read-timeout", "15",
      "seconds a client may take to send a request (and idle keep-alive)"},
+    {"HTTP_THREADS", "--http-threads", "8",
+     "threads answering HTTP requests (history queries wait on PostgreSQL)"},
+    {"HTTP_MAX_CONNECTIONS", "--http-max-connections", "256",
+     "open HTTP connections at most; more get 503"},
     {"API_TOKEN", "--api-token", "", "bearer token required for /api/* and /stats", true},
     {"PROTECT_ALL", "--protect-all", "false", "require the token on /health, /ready, /metrics too"},
     {"DATA_DIR", "--data-dir", "/var/lib/hoymiles-smiles", "directory of the spool file"},
@@ -93,6 +97,8 @@ struct ServeConfig {
   std::uint16_t http_port = 8080;
   std::chrono::seconds health_stale{300};
   std::chrono::seconds http_read_timeout{15};
+  int http_max_connections = 256;
+  int http_threads = 8;
   std::string api_token;
   bool protect_all = false;
   std::filesystem::path data_dir = "/var/lib/hoymiles-smiles";

@@ -27,12 +27,14 @@ void check(const HistoryQuery& q) {
   }
 }
 
+// Each read is one statement (or a few independent ones): no transaction block, so
+// one round trip per query.
 template <typename T>
-T with_connection(ConnectionPool& pool, const std::function<T(pqxx::read_transaction&)>& query) {
+T with_connection(ConnectionPool& pool, const std::function<T(pqxx::nontransaction&)>& query) {
   T out{};
   try {
     pool.run([&](pqxx::connection& c) {
-      pqxx::read_transaction tx(c);
+      pqxx::nontransaction tx(c);
       out = query(tx);
     });
   } catch (const pqxx::sql_error& e) {
@@ -70,7 +72,7 @@ PgReadModel::PgReadModel(ConnectionPool& pool, ProductionRules rules)
 
 std::vector<StoredInverter> PgReadModel::inverters(const std::optional<std::string>& serial) {
   using Result = std::vector<StoredInverter>;
-  return with_connection<Result>(pool_, [&](pqxx::read_transaction& tx) {
+  return with_connection<Result>(pool_, [&](pqxx::nontransaction& tx) {
     // Latest row per inverter / port: one backward primary-key probe each (LATERAL).
     const auto rows = tx.exec_params(queries::latest_inverters(), serial);
     const auto ports = tx.exec_params(queries::latest_ports(), serial);
@@ -103,9 +105,10 @@ std::vector<InverterSample> PgReadModel::inverter_history(const std::string& ser
                                                           const HistoryQuery& q) {
   check(q);
   using Result = std::vector<InverterSample>;
-  return with_connection<Result>(pool_, [&](pqxx::read_transaction& tx) {
-    const auto rows = tx.exec_params(queries::inverter_history(), serial, param(q.since),
-                                     param(q.until), q.limit);
+  return with_connection<Result>(pool_, [&](pqxx::nontransaction& tx) {
+    tx.conn().prepare("smiles_inverter_history", queries::inverter_history());
+    const auto rows = tx.exec_prepared("smiles_inverter_history", serial, param(q.since),
+                                       param(q.until), q.limit);
     Result out;
     out.reserve(rows.size());
     for (const auto& row : rows) {
@@ -121,9 +124,10 @@ std::vector<PortSample> PgReadModel::port_history(const std::string& serial, int
                                                   const HistoryQuery& q) {
   check(q);
   using Result = std::vector<PortSample>;
-  return with_connection<Result>(pool_, [&](pqxx::read_transaction& tx) {
-    const auto rows = tx.exec_params(queries::port_history(), serial, port, param(q.since),
-                                     param(q.until), q.limit);
+  return with_connection<Result>(pool_, [&](pqxx::nontransaction& tx) {
+    tx.conn().prepare("smiles_port_history", queries::port_history());
+    const auto rows = tx.exec_prepared("smiles_port_history", serial, port, param(q.since),
+                                       param(q.until), q.limit);
     Result out;
     out.reserve(rows.size());
     for (const auto& row : rows) {
@@ -138,7 +142,7 @@ std::vector<PortSample> PgReadModel::port_history(const std::string& serial, int
 
 std::vector<ProductionEntry> PgReadModel::production() {
   using Result = std::vector<ProductionEntry>;
-  return with_connection<Result>(pool_, [&](pqxx::read_transaction& tx) {
+  return with_connection<Result>(pool_, [&](pqxx::nontransaction& tx) {
     // "today" counts only while its production day is the current one.
     const auto rows = tx.exec_params(queries::production(), rules_.timezone, rules_.reset_hour);
     Result out;
@@ -152,7 +156,7 @@ std::vector<ProductionEntry> PgReadModel::production() {
 }
 
 StorageStats PgReadModel::stats() {
-  return with_connection<StorageStats>(pool_, [&](pqxx::read_transaction& tx) {
+  return with_connection<StorageStats>(pool_, [&](pqxx::nontransaction& tx) {
     StorageStats s;
     // Planner estimates for big tables (exact counts would scan millions of rows);
     // exact counts where the estimate is small or missing.

@@ -225,3 +225,63 @@ TEST_F(ServeTest, MetricsPassPromtoolAndARealPrometheusScrapesThem) {
 
 }  // namespace
 }  // namespace smiles::test
+
+namespace smiles::test {
+namespace {
+
+int open_idle_connection(std::uint16_t port) {
+  const int s = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  connect(s, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  return s;
+}
+
+TEST_F(ServeTest, OversizedBodiesAndTooManyConnectionsAreRefused) {
+  start();
+  ASSERT_TRUE(wait_health(polled));
+  // A body over the limit: 413 (GET bodies are pointless, but a client may send one).
+  const auto big = http_get(http_port, "/health", {}, "GET", std::string(100000, 'x'));
+  EXPECT_EQ(big.status, 413);
+  EXPECT_NE(big.body.find("body_too_large"), std::string::npos);
+  // HTTP_MAX_CONNECTIONS=8: idle connections fill the server; the next gets 503.
+  std::vector<int> idle;
+  for (int i = 0; i < 8; ++i) idle.push_back(open_idle_connection(http_port));
+  std::this_thread::sleep_for(200ms);
+  const auto refused = http_get(http_port, "/health");
+  EXPECT_EQ(refused.status, 503);
+  EXPECT_NE(refused.body.find("too_many_connections"), std::string::npos);
+  for (int s : idle) close(s);
+  std::this_thread::sleep_for(200ms);
+  EXPECT_EQ(http_get(http_port, "/health").status, 200);
+}
+
+TEST_F(ServeTest, RestartShowsTheLastStoredValuesBeforeTheFirstPoll) {
+  start();
+  ASSERT_TRUE(wait_health(polled));
+  EXPECT_EQ(serve->stop(SIGTERM), 0);
+  sim->stop(SIGKILL);  // the DTU is gone: only the database knows the values
+  sim.reset();
+  serve.reset();
+  std::vector<std::string> argv = {"env",
+                                   "DATABASE_URL=" + db.url(),
+                                   "DTUS=roof=tcp://127.0.0.1:1",
+                                   "HEALTH_HOST=127.0.0.1",
+                                   "HEALTH_PORT=0",
+                                   "DATA_DIR=" + data_dir(),
+                                   cli_path(),
+                                   "serve"};
+  serve = std::make_unique<ChildProcess>(argv);
+  auto line = serve->wait_for_line("listening on http://", 20s);
+  ASSERT_TRUE(line);
+  http_port = port_of(*line);
+  const auto inverters = get_json("/api/inverters");
+  EXPECT_EQ(inverters.size(), 4U);
+  const auto summary = get_json("/api/production/summary");
+  EXPECT_GT(summary["total_wh"].get<std::uint64_t>(), 0U);
+}
+
+}  // namespace
+}  // namespace smiles::test

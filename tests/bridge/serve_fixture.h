@@ -64,6 +64,7 @@ class ServeTest : public ::testing::Test {
                                      "HEALTH_HOST=127.0.0.1",
                                      "HEALTH_PORT=0",
                                      "HTTP_READ_TIMEOUT=2",
+                                     "HTTP_MAX_CONNECTIONS=8",
                                      "DATA_DIR=" + data_dir()};
     argv.insert(argv.end(), env.begin(), env.end());
     argv.insert(argv.end(), {cli_path(), "serve"});

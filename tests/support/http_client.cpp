@@ -14,7 +14,8 @@ namespace http = beast::http;
 namespace net = boost::asio;
 
 HttpResult http_get(std::uint16_t port, const std::string& target,
-                    const std::map<std::string, std::string>& headers, const std::string& method) {
+                    const std::map<std::string, std::string>& headers, const std::string& method,
+                    const std::string& body) {
   HttpResult result;
   try {
     net::io_context io;
@@ -24,6 +25,7 @@ HttpResult http_get(std::uint16_t port, const std::string& target,
     http::request<http::string_body> req{http::string_to_verb(method), target, 11};
     req.set(http::field::host, "127.0.0.1");
     for (const auto& [name, value] : headers) req.set(name, value);
+    req.body() = body;
     req.prepare_payload();
     http::write(stream, req);
     beast::flat_buffer buffer;

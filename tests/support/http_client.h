@@ -15,6 +15,6 @@ struct HttpResult {
 
 HttpResult http_get(std::uint16_t port, const std::string& target,
                     const std::map<std::string, std::string>& headers = {},
-                    const std::string& method = "GET");
+                    const std::string& method = "GET", const std::string& body = "");
 
 }  // namespace smiles::test

@@ -70,6 +70,8 @@ class LiveState {
   [[nodiscard]] ProductionSummary summary(Timestamp now) const;
   // Newest successful poll of any DTU.
   [[nodiscard]] std::optional<Timestamp> last_success() const;
+  // Changes whenever the latest values change (for caching their JSON).
+  [[nodiscard]] std::uint64_t version() const;
 
  private:
   struct Energy {
@@ -80,6 +82,7 @@ class LiveState {
   };
   DayFunction production_day_;
   mutable std::mutex mutex_;
+  std::uint64_t version_ = 0;
   std::map<std::string, DtuHealth> health_;
   std::map<std::string, InverterView> inverters_;
   std::map<std::pair<std::string, int>, Energy> energy_;

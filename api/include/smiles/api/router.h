@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <utility>
@@ -67,6 +68,16 @@ class Router {
   Response health() const;
   Response ready() const;
   Response stats() const;
+
+  // JSON of the latest values, rebuilt only when LiveState changes.
+  struct CachedBody {
+    std::uint64_t version = ~0ULL;
+    std::string body;
+  };
+  std::string cached(CachedBody& cache, const std::function<std::string()>& build) const;
+  mutable std::mutex cache_mutex_;
+  mutable CachedBody inverters_cache_;
+  mutable CachedBody ports_cache_;
 
   const LiveState& live_;
   storage::ReadModel& history_;
