@@ -19,16 +19,19 @@ namespace http = beast::http;
 namespace net = boost::asio;
 using tcp = net::ip::tcp;
 
-struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
+// Handlers refer to Impl by plain pointer: Impl outlives them (stop() joins the
+// threads; destroying `io` destroys any handler still queued). Member order matters:
+// `connections` must outlive `io`, whose destruction ends the remaining sessions.
+struct HttpServer::Impl {
   HttpServerOptions options;
   Handler handler;
   Observer observer;
-  net::io_context io{1};
-  tcp::acceptor acceptor{io};
-  std::vector<std::thread> threads;
   std::atomic<int> connections{0};
   std::uint16_t bound_port = 0;
   bool running = false;
+  net::io_context io;  // default concurrency: several threads run it
+  tcp::acceptor acceptor{io};
+  std::vector<std::thread> threads;
 
   void accept();
 };
@@ -37,8 +40,8 @@ namespace {
 
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket&& socket, std::shared_ptr<HttpServer::Impl> server, bool over_capacity)
-      : stream_(std::move(socket)), server_(std::move(server)), over_capacity_(over_capacity) {}
+  Session(tcp::socket&& socket, HttpServer::Impl* server, bool over_capacity)
+      : stream_(std::move(socket)), server_(server), over_capacity_(over_capacity) {}
 
   ~Session() { --server_->connections; }
 
@@ -126,23 +129,22 @@ class Session : public std::enable_shared_from_this<Session> {
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
-  std::shared_ptr<HttpServer::Impl> server_;
+  HttpServer::Impl* server_;
   bool over_capacity_;
 };
 
 }  // namespace
 
 void HttpServer::Impl::accept() {
-  acceptor.async_accept(net::make_strand(io),
-                        [self = shared_from_this()](beast::error_code ec, tcp::socket socket) {
-                          if (ec) {
-                            if (ec == net::error::operation_aborted) return;
-                          } else {
-                            const bool over = ++self->connections > self->options.max_connections;
-                            std::make_shared<Session>(std::move(socket), self, over)->run();
-                          }
-                          self->accept();
-                        });
+  acceptor.async_accept(net::make_strand(io), [this](beast::error_code ec, tcp::socket socket) {
+    if (ec) {
+      if (ec == net::error::operation_aborted || !acceptor.is_open()) return;
+    } else {
+      const bool over = ++connections > options.max_connections;
+      std::make_shared<Session>(std::move(socket), this, over)->run();
+    }
+    accept();
+  });
 }
 
 HttpServer::HttpServer(HttpServerOptions options, Handler handler, Observer observer)
@@ -171,20 +173,18 @@ void HttpServer::start() {
   impl_->running = true;
   impl_->accept();
   for (int i = 0; i < std::max(1, impl_->options.threads); ++i) {
-    impl_->threads.emplace_back([impl = impl_] { impl->io.run(); });
+    impl_->threads.emplace_back([impl = impl_.get()] { impl->io.run(); });
   }
 }
 
 void HttpServer::stop() {
   if (!impl_ || !impl_->running) return;
   impl_->running = false;
-  net::post(impl_->io, [impl = impl_] {
-    beast::error_code ec;
-    impl->acceptor.close(ec);
-  });
   impl_->io.stop();
   for (auto& t : impl_->threads) t.join();
   impl_->threads.clear();
+  beast::error_code ec;
+  impl_->acceptor.close(ec);
 }
 
 std::uint16_t HttpServer::port() const { return impl_->bound_port; }

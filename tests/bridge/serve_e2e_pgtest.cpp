@@ -249,13 +249,20 @@ TEST_F(ServeTest, OversizedBodiesAndTooManyConnectionsAreRefused) {
   // HTTP_MAX_CONNECTIONS=8: idle connections fill the server; the next gets 503.
   std::vector<int> idle;
   for (int i = 0; i < 8; ++i) idle.push_back(open_idle_connection(http_port));
-  std::this_thread::sleep_for(200ms);
-  const auto refused = http_get(http_port, "/health");
+  auto eventually = [&](int status) {  // the server accepts asynchronously
+    HttpResult r;
+    for (int i = 0; i < 60; ++i) {
+      r = http_get(http_port, "/health");
+      if (r.status == status) break;
+      std::this_thread::sleep_for(50ms);
+    }
+    return r;
+  };
+  const auto refused = eventually(503);
   EXPECT_EQ(refused.status, 503);
   EXPECT_NE(refused.body.find("too_many_connections"), std::string::npos);
   for (int s : idle) close(s);
-  std::this_thread::sleep_for(200ms);
-  EXPECT_EQ(http_get(http_port, "/health").status, 200);
+  EXPECT_EQ(eventually(200).status, 200);
 }
 
 TEST_F(ServeTest, RestartShowsTheLastStoredValuesBeforeTheFirstPoll) {
