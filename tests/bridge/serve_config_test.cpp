@@ -134,3 +134,28 @@ TEST(ServeConfig, EveryVariableOfTheApiSpecIsASetting) {
 
 }  // namespace
 }  // namespace smiles::bridge
+
+#include <fstream>
+#include <sstream>
+
+namespace smiles::bridge {
+namespace {
+
+// The README documents every setting (its table is generated from kSettings).
+TEST(ServeConfig, ReadmeListsEverySetting) {
+  std::ifstream in(SMILES_SOURCE_DIR "/README.md");
+  ASSERT_TRUE(in) << "README.md not found";
+  std::stringstream readme;
+  readme << in.rdbuf();
+  for (const auto& s : kSettings) {
+    EXPECT_NE(readme.str().find("| `" + std::string(s.env) + "` | `" + std::string(s.flag) + "` |"),
+              std::string::npos)
+        << s.env << " is missing from the README's settings table";
+  }
+  for (const auto& s : kGlobalSettings) {
+    EXPECT_NE(readme.str().find("`" + std::string(s.env) + "`"), std::string::npos) << s.env;
+  }
+}
+
+}  // namespace
+}  // namespace smiles::bridge
