@@ -4,10 +4,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstring>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "smiles/core/error.h"
 
@@ -31,18 +33,43 @@ std::uint32_t get_u32(const std::uint8_t* p) {
          std::uint32_t{p[3]} << 24;
 }
 
-std::vector<std::uint8_t> read_all(int fd, const std::filesystem::path& path) {
-  struct stat st {};
-  if (fstat(fd, &st) != 0) fail("stat", path);
-  std::vector<std::uint8_t> data(static_cast<std::size_t>(st.st_size));
+// Reads exactly bytes.size() bytes at `offset`; false at end of file.
+bool read_at(int fd, std::uint64_t offset, std::span<std::uint8_t> bytes,
+             const std::filesystem::path& path) {
   std::size_t got = 0;
-  while (got < data.size()) {
-    const ssize_t n = pread(fd, data.data() + got, data.size() - got, static_cast<off_t>(got));
+  while (got < bytes.size()) {
+    const ssize_t n =
+        pread(fd, bytes.data() + got, bytes.size() - got, static_cast<off_t>(offset + got));
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) fail("read", path);
+    if (n < 0) fail("read", path);
+    if (n == 0) return false;
     got += static_cast<std::size_t>(n);
   }
-  return data;
+  return true;
+}
+
+std::uint64_t file_size(int fd, const std::filesystem::path& path) {
+  struct stat st {};
+  if (fstat(fd, &st) != 0) fail("stat", path);
+  return static_cast<std::uint64_t>(st.st_size);
+}
+
+// Offset of the next record magic at or after `from`, searching in 64 KiB windows.
+std::optional<std::uint64_t> find_magic(int fd, std::uint64_t from, std::uint64_t size,
+                                        const std::filesystem::path& path) {
+  std::vector<std::uint8_t> window(64 * 1024);
+  while (from + kMagic.size() <= size) {
+    const auto n = static_cast<std::size_t>(std::min<std::uint64_t>(window.size(), size - from));
+    if (!read_at(fd, from, {window.data(), n}, path)) return std::nullopt;
+    const auto it = std::search(window.begin(), window.begin() + static_cast<std::ptrdiff_t>(n),
+                                kMagic.begin(), kMagic.end());
+    if (it != window.begin() + static_cast<std::ptrdiff_t>(n)) {
+      return from + static_cast<std::uint64_t>(it - window.begin());
+    }
+    if (n < kMagic.size()) return std::nullopt;
+    from += n - (kMagic.size() - 1);  // a magic may straddle two windows
+  }
+  return std::nullopt;
 }
 
 }  // namespace
@@ -143,7 +170,7 @@ Spool::Spool(SpoolOptions options) : options_(std::move(options)) {
     }
   }
   const Scan s = scan([](std::string_view) {});
-  const auto size = std::filesystem::file_size(options_.path);
+  const auto size = file_size(fd_, options_.path);
   if (s.good_end < size) {  // torn tail: cut it off so appends continue cleanly
     if (::ftruncate(fd_, static_cast<off_t>(s.good_end)) != 0) fail("truncate", options_.path);
     ::fsync(fd_);
@@ -157,31 +184,37 @@ Spool::~Spool() {
   if (fd_ >= 0) ::close(fd_);
 }
 
+// Reads one record at a time: memory stays at one payload however large the file.
 template <typename Visit>
 Spool::Scan Spool::scan(Visit&& visit) const {
-  const auto data = read_all(fd_, options_.path);
+  const std::uint64_t size = file_size(fd_, options_.path);
   Scan s;
-  std::size_t pos = 0;
-  while (pos + kHeader <= data.size()) {
-    const bool magic = std::memcmp(data.data() + pos, kMagic.data(), kMagic.size()) == 0;
-    const std::uint32_t len = get_u32(data.data() + pos + 4);
-    const bool fits = magic && len <= kMaxPayload && pos + kHeader + len <= data.size();
-    if (fits && crc32({data.data() + pos + kHeader, len}) == get_u32(data.data() + pos + 8)) {
-      visit(std::string_view(reinterpret_cast<const char*>(data.data() + pos + kHeader), len));
-      pos += kHeader + len;
-      s.good_end = pos;
-      ++s.records;
-      continue;
+  std::uint64_t pos = 0;
+  std::array<std::uint8_t, kHeader> header{};
+  std::vector<std::uint8_t> payload;
+  while (pos + kHeader <= size) {
+    bool intact = false;
+    if (read_at(fd_, pos, header, options_.path) &&
+        std::memcmp(header.data(), kMagic.data(), kMagic.size()) == 0) {
+      const std::uint32_t len = get_u32(header.data() + 4);
+      if (len <= kMaxPayload && pos + kHeader + len <= size) {
+        payload.resize(len);
+        intact = read_at(fd_, pos + kHeader, payload, options_.path) &&
+                 crc32(payload) == get_u32(header.data() + 8);
+      }
+      if (intact) {
+        visit(std::string_view(reinterpret_cast<const char*>(payload.data()), len));
+        pos += kHeader + len;
+        s.good_end = pos;
+        ++s.records;
+        continue;
+      }
     }
-    // Damaged: resynchronise on the next magic, if any intact record follows.
-    std::size_t next = pos + 1;
-    while (next + kMagic.size() <= data.size() &&
-           std::memcmp(data.data() + next, kMagic.data(), kMagic.size()) != 0) {
-      ++next;
-    }
-    if (next + kHeader > data.size()) break;  // nothing after: a torn tail
+    // Damaged: resynchronise on the next magic, if an intact record may follow.
+    const auto next = find_magic(fd_, pos + 1, size, options_.path);
+    if (!next || *next + kHeader > size) break;  // nothing after: a torn tail
     ++s.damaged;
-    pos = next;
+    pos = *next;
   }
   return s;
 }

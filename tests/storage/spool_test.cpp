@@ -99,6 +99,34 @@ TEST_F(SpoolTest, CorruptRecordInTheMiddleIsSkipped) {
   EXPECT_EQ(sink.received[1], reading(2));
 }
 
+TEST_F(SpoolTest, LargeFileWithDamageWiderThanTheSearchWindow) {
+  std::vector<std::uint64_t> offsets;
+  {
+    Spool spool({path});
+    for (int i = 0; i < 600; ++i) {
+      offsets.push_back(spool.stats().bytes);
+      spool.append(reading(i));
+    }
+  }
+  const auto hole = offsets[400] - offsets[200];
+  ASSERT_GT(hole, 64U * 1024);  // the resync must search across more than one window
+  {
+    std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(static_cast<std::streamoff>(offsets[200]));
+    const std::string zeros(hole, '\0');
+    f.write(zeros.data(), static_cast<std::streamsize>(zeros.size()));
+  }
+  Spool spool({path});
+  EXPECT_EQ(spool.stats().readings, 400U);
+  EXPECT_EQ(spool.stats().damaged_records, 1U);
+  RecordingSink sink;
+  EXPECT_EQ(spool.replay(sink, 64), 400U);
+  ASSERT_EQ(sink.received.size(), 400U);
+  EXPECT_EQ(sink.received[199], reading(199));
+  EXPECT_EQ(sink.received[200], reading(400));
+  EXPECT_EQ(sink.received.back(), reading(599));
+}
+
 TEST_F(SpoolTest, BoundDropsAndCounts) {
   Spool spool({path, 3000});
   int accepted = 0;
