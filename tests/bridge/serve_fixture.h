@@ -16,6 +16,7 @@
 #include "process.h"
 #include "smiles/hardware/port_block.h"
 #include "smiles/hardware/simulator.h"
+#include "temp_dir.h"
 #include "test_database.h"
 
 namespace smiles::test {
@@ -76,15 +77,8 @@ class ServeTest : public ::testing::Test {
   void TearDown() override {
     if (serve) serve->stop(SIGKILL);
     if (sim) sim->stop(SIGKILL);
-    std::filesystem::remove_all(dir_);
   }
-  std::string data_dir() {
-    if (dir_.empty()) {
-      char tmpl[] = "/tmp/smiles-serve-XXXXXX";
-      dir_ = mkdtemp(tmpl);
-    }
-    return dir_;
-  }
+  std::string data_dir() const { return dir_.path().string(); }
   json get_json(const std::string& target) {
     const auto r = http_get(http_port, target);
     EXPECT_EQ(r.status, 200) << target << ": " << r.body;
@@ -114,7 +108,7 @@ class ServeTest : public ::testing::Test {
   TestDatabase db;
   std::unique_ptr<ChildProcess> sim, serve;
   std::uint16_t sim_port = 0, http_port = 0;
-  std::string dir_;
+  TempDir dir_{"smiles-serve"};
 };
 
 inline bool polled(const json& h) { return h["dtus"]["roof"]["status"] == "ok"; }

@@ -7,6 +7,7 @@
 #include "smiles/storage/errors.h"
 #include "smiles/storage/migrator.h"
 #include "smiles/storage/spooling_writer.h"
+#include "temp_dir.h"
 #include "test_database.h"
 
 namespace smiles::storage {
@@ -52,8 +53,7 @@ TEST(ServerRestart, EveryReadingArrivesExactlyOnceAcrossAnOutage) {
   ConnectionPool pool(db.config(2, 0));
   Migrator(pool).upgrade();
   ReadingWriter database(pool, {});
-  char tmpl[] = "/tmp/smiles-spool-pg-XXXXXX";
-  const std::filesystem::path dir = mkdtemp(tmpl);
+  test::TempDir dir("smiles-spool-pg");
   Spool spool({dir / "spool.bin"});
   SpoolingWriter writer(database, spool);
 
@@ -84,7 +84,6 @@ TEST(ServerRestart, EveryReadingArrivesExactlyOnceAcrossAnOutage) {
   EXPECT_EQ(db.scalar("SELECT count(*) FROM inverter_data"), std::to_string(30 * 3));
   EXPECT_EQ(db.scalar("SELECT count(*) FROM port_data"), std::to_string(30 * 3 * 2));
   EXPECT_EQ(db.scalar("SELECT count(DISTINCT \"timestamp\") FROM port_data"), "30");
-  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

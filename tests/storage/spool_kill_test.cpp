@@ -4,13 +4,13 @@
 
 #include "process.h"
 #include "smiles/storage/spool.h"
+#include "temp_dir.h"
 
 namespace smiles::storage {
 namespace {
 
 TEST(SpoolKill, NothingAcknowledgedIsLost) {
-  char tmpl[] = "/tmp/smiles-spool-kill-XXXXXX";
-  const std::filesystem::path dir = mkdtemp(tmpl);
+  test::TempDir dir("smiles-spool-kill");
   for (int round = 0; round < 5; ++round) {
     test::ChildProcess writer({SPOOL_HELPER_PATH, (dir / "spool.bin").string()});
     int acked = 0;
@@ -32,7 +32,6 @@ TEST(SpoolKill, NothingAcknowledgedIsLost) {
     EXPECT_LE(n, static_cast<std::uint64_t>(acked) + 1) << "round " << round;
     std::filesystem::remove(dir / "spool.bin");
   }
-  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 
 #include "readings.h"
 #include "smiles/core/error.h"
+#include "temp_dir.h"
 
 namespace smiles::storage {
 namespace {
@@ -16,17 +17,12 @@ using test::utc;
 
 class SpoolTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/smiles-spool-XXXXXX";
-    dir = mkdtemp(tmpl);
-    path = dir / "sub" / "spool.bin";
-  }
-  void TearDown() override { std::filesystem::remove_all(dir); }
   DtuReading reading(int i) {
     return make_reading(utc("2026-06-01T10:00:00") + std::chrono::minutes{i}, 2, 3, i + 1);
   }
 
-  std::filesystem::path dir, path;
+  test::TempDir dir{"smiles-spool"};
+  std::filesystem::path path = dir / "sub" / "spool.bin";
 };
 
 // Collects what a replay writes; can be told to fail on a given batch.

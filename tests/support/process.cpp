@@ -132,11 +132,8 @@ int ChildProcess::stop(int sig) {
 }
 
 PtyPair::PtyPair() {
-  char tmpl[] = "/tmp/smiles-pty-XXXXXX";
-  if (mkdtemp(tmpl) == nullptr) throw std::runtime_error("mkdtemp failed");
-  dir_ = tmpl;
-  dtu_ = dir_ + "/dtu";
-  client_ = dir_ + "/client";
+  dtu_ = (dir_ / "dtu").string();
+  client_ = (dir_ / "client").string();
   socat_.emplace(std::vector<std::string>{"socat", "pty,raw,echo=0,link=" + dtu_,
                                           "pty,raw,echo=0,link=" + client_});
   const auto deadline = Clock::now() + std::chrono::seconds{5};
@@ -149,11 +146,6 @@ PtyPair::PtyPair() {
   }
 }
 
-PtyPair::~PtyPair() {
-  socat_.reset();
-  unlink(dtu_.c_str());
-  unlink(client_.c_str());
-  rmdir(dir_.c_str());
-}
+PtyPair::~PtyPair() { socat_.reset(); }
 
 }  // namespace smiles::test

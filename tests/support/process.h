@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "temp_dir.h"
+
 namespace smiles::test {
 
 struct CommandResult {
@@ -52,7 +54,7 @@ class PtyPair {
   [[nodiscard]] const std::string& client_end() const { return client_; }
 
  private:
-  std::string dir_;
+  TempDir dir_{"smiles-pty"};
   std::string dtu_;
   std::string client_;
   std::optional<ChildProcess> socat_;
