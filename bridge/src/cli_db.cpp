@@ -1,7 +1,7 @@
 #include <iostream>
 
 #include "commands.h"
-#include "env_config.h"
+#include "serve_config.h"
 #include "smiles/storage/connection_pool.h"
 #include "smiles/storage/errors.h"
 #include "smiles/storage/migrator.h"
@@ -18,20 +18,23 @@ struct DbOptions {
   std::string action;
   std::string database_url;
   std::string timezone;
-  int reset_hour = -1;
+  std::string reset_hour;
   bool dry_run = false;
 };
 
 int run_db(const DbOptions& o) {
   try {
-    auto config = database_config_from(process_environment());
-    if (!o.database_url.empty()) config.url = o.database_url;
+    // The same settings, names and checks as serve (kSettings); flags override.
+    std::map<std::string, std::string> flags;
+    if (!o.database_url.empty()) flags["--database-url"] = o.database_url;
+    if (!o.timezone.empty()) flags["--timezone"] = o.timezone;
+    if (!o.reset_hour.empty()) flags["--reset-hour"] = o.reset_hour;
+    const auto lookup = settings_lookup(flags, process_environment());
+    auto config = database_config_from(lookup);
     config.pool_size = 1;
     config.max_overflow = 0;
-    const auto env = process_environment();
-    storage::MigratorOptions options;
-    options.legacy_timezone = o.timezone.empty() ? timezone_from(env) : o.timezone;
-    options.reset_hour = o.reset_hour >= 0 ? o.reset_hour : int_from(env, "RESET_HOUR", 0, 0, 23);
+    const auto rules = production_rules_from(lookup);
+    const storage::MigratorOptions options{rules.timezone, rules.reset_hour};
     storage::ConnectionPool pool(config);
     storage::Migrator migrator(pool, options);
     std::cout << "database " << storage::describe(config) << "\n";

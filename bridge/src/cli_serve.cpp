@@ -351,18 +351,7 @@ void add_serve_command(CLI::App& app, CommandRun& run) {
       "Exit codes: 0 stopped by SIGINT/SIGTERM, 1 cannot start (database schema problem, port in "
       "use, data directory), 2 bad configuration.");
   cmd->callback([&run, flags] {
-    run = [flags] {
-      const auto env = process_environment();
-      const SettingLookup lookup =
-          [flags, env](const Setting& s) -> std::optional<std::pair<std::string, std::string>> {
-        if (const auto it = flags->find(std::string(s.flag)); it != flags->end()) {
-          return std::make_pair(it->second, std::string(s.flag));
-        }
-        if (auto v = env(s.env)) return std::make_pair(*v, std::string(s.env));
-        return std::nullopt;
-      };
-      return run_serve(lookup);
-    };
+    run = [flags] { return run_serve(settings_lookup(*flags, process_environment())); };
   });
 }
 

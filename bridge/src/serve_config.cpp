@@ -122,17 +122,43 @@ std::vector<DtuConfig> parse_dtu_list(std::string_view text, std::string_view so
   return out;
 }
 
+SettingLookup settings_lookup(std::map<std::string, std::string> flags, Environment env) {
+  return [flags = std::move(flags), env = std::move(env)](
+             const Setting& s) -> std::optional<std::pair<std::string, std::string>> {
+    if (const auto it = flags.find(std::string(s.flag)); it != flags.end()) {
+      return std::make_pair(it->second, std::string(s.flag));
+    }
+    if (auto v = env(s.env)) return std::make_pair(*v, std::string(s.env));
+    return std::nullopt;
+  };
+}
+
+storage::DatabaseConfig database_config_from(const SettingLookup& lookup) {
+  const Reader r{lookup};
+  storage::DatabaseConfig d;
+  d.url = r.text("DATABASE_URL", "");
+  d.host = r.text("DB_HOST", d.host);
+  d.port = static_cast<int>(r.integer("DB_PORT", 5432, 1, 65535));
+  d.name = r.text("DB_NAME", d.name);
+  d.user = r.text("DB_USER", d.user);
+  d.password = r.text("DB_PASSWORD", "");
+  d.pool_size = static_cast<int>(r.integer("DB_POOL_SIZE", 5, 1, 1000));
+  d.max_overflow = static_cast<int>(r.integer("DB_MAX_OVERFLOW", 10, 0, 1000));
+  return d;
+}
+
+storage::ProductionRules production_rules_from(const SettingLookup& lookup) {
+  const Reader r{lookup};
+  storage::ProductionRules p;
+  p.reset_hour = static_cast<int>(r.integer("RESET_HOUR", 0, 0, 23));
+  p.timezone = r.text("TIMEZONE", "UTC");
+  return p;
+}
+
 ServeConfig serve_config_from(const SettingLookup& lookup) {
   const Reader r{lookup};
   ServeConfig c;
-  c.database.url = r.text("DATABASE_URL", "");
-  c.database.host = r.text("DB_HOST", c.database.host);
-  c.database.port = static_cast<int>(r.integer("DB_PORT", 5432, 1, 65535));
-  c.database.name = r.text("DB_NAME", c.database.name);
-  c.database.user = r.text("DB_USER", c.database.user);
-  c.database.password = r.text("DB_PASSWORD", "");
-  c.database.pool_size = static_cast<int>(r.integer("DB_POOL_SIZE", 5, 1, 1000));
-  c.database.max_overflow = static_cast<int>(r.integer("DB_MAX_OVERFLOW", 10, 0, 1000));
+  c.database = database_config_from(lookup);
   c.auto_migrate = r.boolean("DB_AUTO_MIGRATE", false);
 
   if (auto list = r.raw("DTUS")) c.dtus = parse_dtu_list(list->first, list->second);
@@ -172,8 +198,7 @@ ServeConfig serve_config_from(const SettingLookup& lookup) {
   }
   c.client.min_request_gap = std::chrono::milliseconds{r.integer("COMM_REQUEST_GAP", 0, 0, 10000)};
   c.query_period = ms(r.seconds("QUERY_PERIOD", 60, 0.1, 86400));
-  c.production.reset_hour = static_cast<int>(r.integer("RESET_HOUR", 0, 0, 23));
-  c.production.timezone = r.text("TIMEZONE", "UTC");
+  c.production = production_rules_from(lookup);
   c.http_host = r.text("HEALTH_HOST", c.http_host);
   c.http_port = static_cast<std::uint16_t>(r.integer("HEALTH_PORT", 8080, 0, 65535));
   c.health_stale = std::chrono::seconds{r.integer("HEALTH_STALE_SECONDS", 300, 1, 86400 * 7)};

@@ -8,11 +8,13 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "env_config.h"
 #include "smiles/hardware/dtu_address.h"
 #include "smiles/hardware/dtu_client.h"
 #include "smiles/hardware/modbus_register_reader.h"
@@ -110,8 +112,14 @@ struct ServeConfig {
 using SettingLookup =
     std::function<std::optional<std::pair<std::string, std::string>>(const Setting&)>;
 
+// Flags given on the command line (flag -> value) over the environment.
+SettingLookup settings_lookup(std::map<std::string, std::string> flags, Environment env);
+
 // Throws ConfigError naming the variable or flag. At least one DTU is required.
 ServeConfig serve_config_from(const SettingLookup& lookup);
+// The parts `db` needs as well (DATABASE_URL / DB_*; TIMEZONE, RESET_HOUR).
+storage::DatabaseConfig database_config_from(const SettingLookup& lookup);
+storage::ProductionRules production_rules_from(const SettingLookup& lookup);
 
 // `name=url` entries separated by commas or whitespace; a bare URL gets a name
 // derived from its host or device. Throws ConfigError.

@@ -55,6 +55,10 @@ TEST(CliDb, RefusalsHaveExitCodes) {
   EXPECT_EQ(r.err.find("secret-pw"), std::string::npos) << r.err;
   EXPECT_EQ(r.out.find("secret-pw"), std::string::npos) << r.out;
   EXPECT_EQ(run_command({cli_path(), "db", "explode"}).exit_code, 2);
+  // The same settings and checks as serve: a bad variable is named.
+  r = run_command({"env", "DB_PORT=fivefourthreetwo", cli_path(), "db", "status"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("DB_PORT"), std::string::npos) << r.err;
 }
 
 }  // namespace
