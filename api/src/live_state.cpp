@@ -32,19 +32,10 @@ void LiveState::record_success(const DtuReading& reading) {
       view.last_seen = reading.timestamp;
       view.latest = inv;
     }
-    if (inv.link_status == 0) continue;  // unlinked: never replaces a good energy value
     for (const auto& port : inv.ports) {
-      if (port.total_production_wh == 0) continue;  // DTU upload / night zeros
-      auto [e, new_port] = energy_.try_emplace({port.serial_number, port.port_number});
-      Energy& energy = e->second;
-      if (new_port || energy.day.empty() || day > energy.day) {
-        energy.day = day;
-        energy.today = port.today_production_wh;
-      } else if (day == energy.day) {
-        energy.today = std::max(energy.today, port.today_production_wh);
-      }
-      energy.total = std::max(energy.total, port.total_production_wh);
-      energy.last_updated = std::max(energy.last_updated, reading.timestamp);
+      if (!is_good_energy_reading(inv.link_status, port.total_production_wh)) continue;
+      merge_energy(energy_[{port.serial_number, port.port_number}], day, port.today_production_wh,
+                   port.total_production_wh, reading.timestamp);
     }
   }
 }
@@ -66,16 +57,8 @@ void LiveState::record_failure(const std::string& dtu, std::string_view kind,
 void LiveState::seed_production(const std::vector<ProductionEntry>& entries) {
   std::lock_guard lock(mutex_);
   for (const auto& p : entries) {
-    auto& e = energy_[{p.serial_number, p.port_number}];
-    e.total = std::max(e.total, p.total_production_wh);
-    if (p.today_production_wh > 0) {
-      const std::string day = production_day_(p.last_updated);
-      if (e.day.empty() || day > e.day) {
-        e.day = day;
-        e.today = p.today_production_wh;
-      }
-    }
-    e.last_updated = std::max(e.last_updated, p.last_updated);
+    merge_energy(energy_[{p.serial_number, p.port_number}], production_day_(p.last_updated),
+                 p.today_production_wh, p.total_production_wh, p.last_updated);
   }
 }
 

@@ -8,6 +8,7 @@
 #include <pqxx/pqxx>
 #include <tuple>
 
+#include "smiles/core/production.h"
 #include "smiles/core/time.h"
 #include "smiles/storage/errors.h"
 
@@ -209,28 +210,13 @@ void update_production_cache(pqxx::transaction_base& tx, std::span<const DtuRead
                                           rules.reset_hour, text_array(times))) {
     days.push_back(row[0].as<std::string>());
   }
-  struct Candidate {
-    std::string day;
-    std::uint32_t today = 0;
-    std::uint64_t total = 0;
-    std::size_t last = 0;
-  };
-  std::map<std::pair<std::string, int>, Candidate> candidates;
+  std::map<std::pair<std::string, int>, PortEnergy> candidates;
   for (std::size_t k = 0; k < readings.size(); ++k) {
     for (const auto& i : readings[k].inverters) {
-      if (i.link_status == 0) continue;
       for (const auto& p : i.ports) {
-        if (p.total_production_wh == 0) continue;
-        auto [it, fresh] = candidates.try_emplace({p.serial_number, p.port_number});
-        Candidate& c = it->second;
-        if (fresh || days[k] > c.day) {
-          c.day = days[k];
-          c.today = p.today_production_wh;
-        } else if (days[k] == c.day) {
-          c.today = std::max(c.today, p.today_production_wh);
-        }
-        c.total = std::max(c.total, p.total_production_wh);
-        if (fresh || readings[k].timestamp > readings[c.last].timestamp) c.last = k;
+        if (!is_good_energy_reading(i.link_status, p.total_production_wh)) continue;
+        merge_energy(candidates[{p.serial_number, p.port_number}], days[k], p.today_production_wh,
+                     p.total_production_wh, readings[k].timestamp);
       }
     }
   }
@@ -242,7 +228,7 @@ void update_production_cache(pqxx::transaction_base& tx, std::span<const DtuRead
     today.push_back(std::to_string(c.today));
     total.push_back(std::to_string(c.total));
     day.push_back(c.day);
-    updated.push_back(times[c.last]);
+    updated.push_back(format_iso8601_utc(c.last_updated));
   }
   tx.exec_prepared("smiles_production_cache", text_array(serial), text_array(port),
                    text_array(today), text_array(total), text_array(day), text_array(updated));

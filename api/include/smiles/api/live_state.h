@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "smiles/core/production.h"
 #include "smiles/core/reading.h"
 #include "smiles/storage/read_model.h"
 
@@ -74,18 +75,12 @@ class LiveState {
   [[nodiscard]] std::uint64_t version() const;
 
  private:
-  struct Energy {
-    std::string day;
-    std::uint32_t today = 0;
-    std::uint64_t total = 0;
-    Timestamp last_updated{};
-  };
   DayFunction production_day_;
   mutable std::mutex mutex_;
   std::uint64_t version_ = 0;
   std::map<std::string, DtuHealth> health_;
   std::map<std::string, InverterView> inverters_;
-  std::map<std::pair<std::string, int>, Energy> energy_;
+  std::map<std::pair<std::string, int>, PortEnergy> energy_;
 };
 
 }  // namespace smiles::api
