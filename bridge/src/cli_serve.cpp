@@ -95,26 +95,43 @@ struct Bridge {
     return s;
   }
 
+  // Schema state, auto-migrating when allowed. Throws SchemaError when the operator
+  // must act.
+  void check_schema(api::BackendStatus& s) {
+    storage::Migrator migrator(pool, {config.production.timezone, config.production.reset_hour});
+    auto schema = migrator.status();
+    if (!schema.up_to_date() && config.auto_migrate && schema.problems.empty()) {
+      spdlog::info("DB_AUTO_MIGRATE: upgrading the schema\n{}", storage::format_status(schema));
+      migrator.upgrade();
+      schema = migrator.status();
+    }
+    s.schema_current = schema.up_to_date();
+    if (!s.schema_current) {
+      s.database_error = schema.problems.empty()
+                             ? "schema not current: run 'hoymiles-smiles db upgrade' or set "
+                               "DB_AUTO_MIGRATE=true"
+                             : schema.problems.front();
+      if (!schema.problems.empty()) throw storage::SchemaError(schema.problems.front());
+    }
+  }
+
   // Connectivity, schema (auto-migrating when allowed), spool replay.
   void check_database(bool first) {
     api::BackendStatus s;
     try {
       pool.run([](pqxx::connection& c) { pqxx::nontransaction(c).exec("SELECT 1"); });
       s.database_connected = true;
-      storage::Migrator migrator(pool, {config.production.timezone, config.production.reset_hour});
-      auto schema = migrator.status();
-      if (!schema.up_to_date() && config.auto_migrate && schema.problems.empty()) {
-        spdlog::info("DB_AUTO_MIGRATE: upgrading the schema\n{}", storage::format_status(schema));
-        migrator.upgrade();
-        schema = migrator.status();
+      bool known_current;
+      {
+        std::lock_guard lock(status_mutex);
+        known_current = status.database_connected && status.schema_current;
       }
-      s.schema_current = schema.up_to_date();
-      if (!s.schema_current) {
-        s.database_error = schema.problems.empty()
-                               ? "schema not current: run 'hoymiles-smiles db upgrade' or set "
-                                 "DB_AUTO_MIGRATE=true"
-                               : schema.problems.front();
-        if (!schema.problems.empty()) throw storage::SchemaError(schema.problems.front());
+      // The schema needs a fresh look only until it is current, and after an outage
+      // (the database may have been restored from elsewhere meanwhile).
+      if (known_current) {
+        s.schema_current = true;
+      } else {
+        check_schema(s);
       }
     } catch (const storage::SchemaError&) {
       throw;  // the operator must act: stop with the message
