@@ -15,6 +15,7 @@
 #include "smiles/storage/migrator.h"
 #include "smiles/storage/pg_read_model.h"
 #include "smiles/storage/reading_writer.h"
+#include "smiles/storage/schema.h"
 
 using namespace smiles;
 using namespace smiles::storage;
@@ -132,9 +133,7 @@ void writer_throughput(int polls, int batch) {
     pqxx::work tx(*c);
     pqxx::stream_to inv(
         tx, "inverter_data",
-        std::vector<std::string>{"serial_number", "timestamp", "grid_voltage", "grid_frequency",
-                                 "temperature", "operating_status", "alarm_code", "alarm_count",
-                                 "link_status"});
+        schema::copy_columns(schema::kInverterKeyColumns, schema::kInverterValueColumns));
     for (int k = i; k < std::min(polls, i + batch); ++k) {
       const auto ts = format_iso8601_utc(readings[static_cast<std::size_t>(k)].timestamp);
       for (const auto& v : readings[static_cast<std::size_t>(k)].inverters) {
@@ -144,10 +143,8 @@ void writer_throughput(int polls, int batch) {
       }
     }
     inv.complete();
-    pqxx::stream_to ports(
-        tx, "port_data",
-        std::vector<std::string>{"serial_number", "port_number", "timestamp", "pv_voltage",
-                                 "pv_current", "pv_power", "today_production", "total_production"});
+    pqxx::stream_to ports(tx, "port_data",
+                          schema::copy_columns(schema::kPortKeyColumns, schema::kPortValueColumns));
     for (int k = i; k < std::min(polls, i + batch); ++k) {
       const auto ts = format_iso8601_utc(readings[static_cast<std::size_t>(k)].timestamp);
       for (const auto& v : readings[static_cast<std::size_t>(k)].inverters) {

@@ -4,24 +4,23 @@
 
 #include <string>
 
+#include "smiles/storage/schema.h"
+
 namespace smiles::storage::queries {
 
 inline std::string us(const std::string& column) {
   return "(extract(epoch FROM " + column + ") * 1000000)::bigint";
 }
 
-inline const std::string kInverterColumns =
-    "grid_voltage, grid_frequency, temperature, operating_status, alarm_code, alarm_count, "
-    "link_status";
-inline const std::string kPortColumns =
-    "pv_voltage, pv_current, pv_power, today_production, total_production";
+inline const std::string kInverterColumns = schema::column_list(schema::kInverterValueColumns);
+inline const std::string kPortColumns = schema::column_list(schema::kPortValueColumns);
 
 // $1 serial or NULL. Latest row per inverter: one backward primary-key probe each.
 inline std::string latest_inverters() {
   return "SELECT i.serial_number, coalesce(i.dtu_name, ''), i.inverter_type, " +
-         us("i.first_seen") + ", " + us("i.last_seen") + ", " + us("d.\"timestamp\"") +
-         ", d.grid_voltage, d.grid_frequency, d.temperature, d.operating_status, d.alarm_code, "
-         "d.alarm_count, d.link_status FROM inverters i LEFT JOIN LATERAL (SELECT * FROM "
+         us("i.first_seen") + ", " + us("i.last_seen") + ", " + us("d.\"timestamp\"") + ", " +
+         schema::column_list(schema::kInverterValueColumns, "d.") +
+         " FROM inverters i LEFT JOIN LATERAL (SELECT * FROM "
          "inverter_data x WHERE x.serial_number = i.serial_number ORDER BY x.\"timestamp\" DESC "
          "LIMIT 1) d ON true WHERE $1::text IS NULL OR i.serial_number = $1 "
          "ORDER BY i.serial_number";
@@ -29,9 +28,9 @@ inline std::string latest_inverters() {
 
 // $1 serial or NULL. Latest row per port.
 inline std::string latest_ports() {
-  return "SELECT i.serial_number, n.port, " + us("p.\"timestamp\"") +
-         ", p.pv_voltage, p.pv_current, p.pv_power, p.today_production, p.total_production "
-         "FROM inverters i CROSS JOIN LATERAL generate_series(1, i.port_count) AS n(port) "
+  return "SELECT i.serial_number, n.port, " + us("p.\"timestamp\"") + ", " +
+         schema::column_list(schema::kPortValueColumns, "p.") +
+         " FROM inverters i CROSS JOIN LATERAL generate_series(1, i.port_count) AS n(port) "
          "JOIN LATERAL (SELECT * FROM port_data x WHERE x.serial_number = i.serial_number "
          "AND x.port_number = n.port ORDER BY x.\"timestamp\" DESC LIMIT 1) p ON true "
          "WHERE $1::text IS NULL OR i.serial_number = $1 ORDER BY i.serial_number, n.port";

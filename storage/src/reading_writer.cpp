@@ -11,6 +11,7 @@
 #include "smiles/core/production.h"
 #include "smiles/core/time.h"
 #include "smiles/storage/errors.h"
+#include "smiles/storage/schema.h"
 
 namespace smiles::storage {
 
@@ -82,12 +83,10 @@ ON CONFLICT (serial_number, port_number) DO UPDATE SET
     last_updated = GREATEST(c.last_updated, EXCLUDED.last_updated);
 )sql";
 
-const std::vector<std::string> kInverterColumns = {
-    "serial_number",    "timestamp",  "grid_voltage", "grid_frequency", "temperature",
-    "operating_status", "alarm_code", "alarm_count",  "link_status"};
-const std::vector<std::string> kPortColumns = {"serial_number",    "port_number",     "timestamp",
-                                               "pv_voltage",       "pv_current",      "pv_power",
-                                               "today_production", "total_production"};
+const std::vector<std::string> kInverterColumns =
+    schema::copy_columns(schema::kInverterKeyColumns, schema::kInverterValueColumns);
+const std::vector<std::string> kPortColumns =
+    schema::copy_columns(schema::kPortKeyColumns, schema::kPortValueColumns);
 
 std::string transport_of(const std::string& address) {
   const auto scheme = address.find("://");

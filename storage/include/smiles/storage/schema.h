@@ -2,7 +2,9 @@
 #pragma once
 
 #include <array>
+#include <string>
 #include <string_view>
+#include <vector>
 
 namespace smiles::storage::schema {
 
@@ -18,6 +20,36 @@ inline constexpr std::string_view kSchemaMigrations = "schema_migrations";
 // Tables of schema v2 (without schema_migrations).
 inline constexpr std::array<std::string_view, 7> kTables = {
     kDtus, kInverters, kInverterData, kPortData, kProductionCache, kConfigCache, kSystemMetrics};
+
+// Columns of a reading row, in the order the writer copies and the read model reads
+// them (the keys serial_number, [port_number,] "timestamp" come first in the tables).
+inline constexpr std::array<std::string_view, 7> kInverterValueColumns = {
+    "grid_voltage", "grid_frequency", "temperature", "operating_status",
+    "alarm_code",   "alarm_count",    "link_status"};
+inline constexpr std::array<std::string_view, 5> kPortValueColumns = {
+    "pv_voltage", "pv_current", "pv_power", "today_production", "total_production"};
+inline constexpr std::array<std::string_view, 2> kInverterKeyColumns = {"serial_number",
+                                                                        "timestamp"};
+inline constexpr std::array<std::string_view, 3> kPortKeyColumns = {"serial_number", "port_number",
+                                                                    "timestamp"};
+
+// "p.a, p.b, ..." for SQL.
+template <std::size_t N>
+std::string column_list(const std::array<std::string_view, N>& columns,
+                        std::string_view prefix = "") {
+  std::string out;
+  for (auto c : columns) out += (out.empty() ? "" : ", ") + std::string(prefix) + std::string(c);
+  return out;
+}
+
+// Key columns then value columns, for COPY.
+template <std::size_t K, std::size_t V>
+std::vector<std::string> copy_columns(const std::array<std::string_view, K>& keys,
+                                      const std::array<std::string_view, V>& values) {
+  std::vector<std::string> out(keys.begin(), keys.end());
+  out.insert(out.end(), values.begin(), values.end());
+  return out;
+}
 
 // Session-level advisory lock held while migrating ("smiles" in ASCII).
 inline constexpr long long kMigrationLockKey = 0x736D696C6573LL;
