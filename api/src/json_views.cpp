@@ -1,47 +1,38 @@
 #include "smiles/api/json_views.h"
 
-#include <cmath>
-
-#include "smiles/core/time.h"
+#include <charconv>
+#include <cstdio>
 
 namespace smiles::api {
 
 namespace {
-// Values come from fixed-point registers; trim binary noise (0.30000000000000004).
-double tidy(double v) { return std::round(v * 1000.0) / 1000.0; }
+
+struct DomFields {
+  nlohmann::json& doc;
+  template <class T>
+  void operator()(const char* name, const T& value) {
+    doc[name] = value;
+  }
+};
+
 }  // namespace
 
 nlohmann::json port_json(const PortReading& port, Timestamp timestamp) {
-  return {
-      {"serial_number", port.serial_number},
-      {"port_number", port.port_number},
-      {"timestamp", format_iso8601_utc(timestamp)},
-      {"pv_voltage", tidy(port.pv_voltage_v)},
-      {"pv_current", tidy(port.pv_current_a)},
-      {"pv_power", tidy(port.pv_power_w)},
-      {"today_production", port.today_production_wh},
-      {"total_production", port.total_production_wh},
-  };
+  nlohmann::json doc = nlohmann::json::object();
+  port_fields(port, timestamp, DomFields{doc});
+  return doc;
 }
 
 nlohmann::json inverter_json(const InverterReading& inverter, const std::string& dtu_name,
                              Timestamp timestamp) {
+  nlohmann::json doc = nlohmann::json::object();
+  inverter_value_fields(inverter, timestamp, DomFields{doc});
+  doc["dtu_name"] = dtu_name;
+  doc["inverter_type"] = inverter.inverter_type;
   nlohmann::json ports = nlohmann::json::array();
   for (const auto& port : inverter.ports) ports.push_back(port_json(port, timestamp));
-  return {
-      {"serial_number", inverter.serial_number},
-      {"dtu_name", dtu_name},
-      {"inverter_type", inverter.inverter_type},
-      {"timestamp", format_iso8601_utc(timestamp)},
-      {"grid_voltage", tidy(inverter.grid_voltage_v)},
-      {"grid_frequency", tidy(inverter.grid_frequency_hz)},
-      {"temperature", tidy(inverter.temperature_c)},
-      {"operating_status", inverter.operating_status},
-      {"alarm_code", inverter.alarm_code},
-      {"alarm_count", inverter.alarm_count},
-      {"link_status", inverter.link_status},
-      {"ports", std::move(ports)},
-  };
+  doc["ports"] = std::move(ports);
+  return doc;
 }
 
 nlohmann::json dtu_reading_json(const DtuReading& reading) {
@@ -63,6 +54,131 @@ nlohmann::json dtu_reading_json(const DtuReading& reading) {
         {"inverters_producing", totals.inverters_producing},
         {"port_count", totals.port_count}}},
   };
+}
+
+namespace {
+
+// [{fields of sample 1}, ...] without building a document.
+template <class Sample, class Fields>
+std::string history_json(const std::vector<Sample>& samples, Fields fields) {
+  std::string out;
+  out.reserve(256 * samples.size() + 2);
+  JsonWriter w(out);
+  w.begin_array();
+  for (const auto& s : samples) {
+    w.begin_object();
+    fields(s.values, s.timestamp, w);
+    w.end_object();
+  }
+  w.end_array();
+  return out;
+}
+
+}  // namespace
+
+std::string inverter_history_json(const std::vector<storage::InverterSample>& samples) {
+  return history_json(
+      samples, [](const auto& v, Timestamp t, JsonWriter& w) { inverter_value_fields(v, t, w); });
+}
+
+std::string port_history_json(const std::vector<storage::PortSample>& samples) {
+  return history_json(samples,
+                      [](const auto& v, Timestamp t, JsonWriter& w) { port_fields(v, t, w); });
+}
+
+void JsonWriter::separator() {
+  if (after_key_) {
+    after_key_ = false;
+    return;
+  }
+  if (!first_) out_ += ',';
+  first_ = false;
+}
+
+void JsonWriter::open(char c) {
+  separator();
+  out_ += c;
+  first_ = true;
+}
+
+void JsonWriter::close(char c) {
+  out_ += c;
+  first_ = false;
+}
+
+void JsonWriter::key(std::string_view name) {
+  value(name);
+  out_ += ':';
+  after_key_ = true;
+}
+
+void JsonWriter::value(std::string_view text) {
+  separator();
+  out_ += '"';
+  for (const char ch : text) {
+    const auto c = static_cast<unsigned char>(ch);
+    switch (c) {
+      case '"':
+        out_ += "\\\"";
+        break;
+      case '\\':
+        out_ += "\\\\";
+        break;
+      case '\n':
+        out_ += "\\n";
+        break;
+      case '\r':
+        out_ += "\\r";
+        break;
+      case '\t':
+        out_ += "\\t";
+        break;
+      case '\b':
+        out_ += "\\b";
+        break;
+      case '\f':
+        out_ += "\\f";
+        break;
+      default:
+        if (c < 0x20) {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\u%04x", c);
+          out_ += buf;
+        } else {
+          out_ += ch;
+        }
+    }
+  }
+  out_ += '"';
+}
+
+void JsonWriter::value(double v) {
+  separator();
+  if (!std::isfinite(v)) {
+    out_ += "null";  // as nlohmann::json
+    return;
+  }
+  char buf[32];
+  const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  std::string_view text(buf, static_cast<std::size_t>(end - buf));
+  out_ += text;
+  if (text.find_first_of(".e") == std::string_view::npos) out_ += ".0";
+}
+
+void JsonWriter::value(bool v) {
+  separator();
+  out_ += v ? "true" : "false";
+}
+
+void JsonWriter::value(std::nullptr_t) {
+  separator();
+  out_ += "null";
+}
+
+void JsonWriter::append_integer(long long v) {
+  char buf[24];
+  const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  out_.append(buf, end);
 }
 
 }  // namespace smiles::api

@@ -320,17 +320,12 @@ Response Router::route(const std::string& path, const std::string& query_text) c
     if (parts.size() == 4 && parts[3] == "history") {
       const auto q = history_query(*query);
       if (const auto* err = std::get_if<Response>(&q)) return *err;
-      json list = json::array();
-      for (const auto& s : history_.inverter_history(*serial, std::get<storage::HistoryQuery>(q))) {
-        json j = inverter_json(s.values, view ? view->dtu_name : "", s.timestamp);
-        j.erase("ports");
-        j.erase("dtu_name");
-        j.erase("inverter_type");
-        list.push_back(std::move(j));
-      }
-      if (list.empty() && !view)
+      const auto samples = history_.inverter_history(*serial, std::get<storage::HistoryQuery>(q));
+      if (samples.empty() && !view)
         return error_response(404, "unknown_inverter", "no inverter " + *serial);
-      return json_response(list);
+      Response r;
+      r.body = inverter_history_json(samples);
+      return r;
     }
     if (parts.size() == 4 && parts[3] == "ports") {
       if (!view) return error_response(404, "unknown_inverter", "no inverter " + *serial);
@@ -347,12 +342,10 @@ Response Router::route(const std::string& path, const std::string& query_text) c
       }
       const auto q = history_query(*query);
       if (const auto* err = std::get_if<Response>(&q)) return *err;
-      json list = json::array();
-      for (const auto& s :
-           history_.port_history(*serial, port, std::get<storage::HistoryQuery>(q))) {
-        list.push_back(port_json(s.values, s.timestamp));
-      }
-      return json_response(list);
+      Response r;
+      r.body = port_history_json(
+          history_.port_history(*serial, port, std::get<storage::HistoryQuery>(q)));
+      return r;
     }
   }
   return error_response(404, "not_found", "no such endpoint: " + path);

@@ -39,7 +39,8 @@ inline constexpr std::array<Setting, 34> kSettings{{
     {"DB_USER", "--db-user", "hoymiles", "database user"},
     {"DB_PASSWORD", "--db-password", "", "database password", true},
     {"DB_POOL_SIZE", "--db-pool-size", "5", "connections kept open"},
-    {"DB_MAX_OVERFLOW", "--db-max-overflow", "10", "extra connections under load"},
+    {"DB_MAX_OVERFLOW", "--db-max-overflow", "10",
+     "extra connections under load, closed after 30 s idle"},
     {"DB_AUTO_MIGRATE", "--db-auto-migrate", "false", "upgrade the schema at start (true/false)"},
     {"DTUS", "--dtus", "",
      "several DTUs: name=URL entries separated by commas or spaces, e.g. "

@@ -60,11 +60,13 @@ PooledConnection ConnectionPool::acquire() {
 }
 
 PooledConnection ConnectionPool::acquire(std::chrono::steady_clock::time_point deadline) {
+  std::vector<std::unique_ptr<pqxx::connection>> expired;  // closed after the lock is released
   std::unique_lock lock(mutex_);
+  expired = take_expired_overflow(std::chrono::steady_clock::now());
   const int cap = config_.pool_size + config_.max_overflow;
   for (;;) {
     while (!idle_.empty()) {
-      auto conn = std::move(idle_.back());
+      auto conn = std::move(idle_.back().conn);
       idle_.pop_back();
       if (conn->is_open()) {
         ++stats_.in_use;
@@ -99,19 +101,36 @@ PooledConnection ConnectionPool::acquire(std::chrono::steady_clock::time_point d
   }
 }
 
-void ConnectionPool::give_back(std::unique_ptr<pqxx::connection> conn, bool broken) noexcept {
-  std::lock_guard lock(mutex_);
-  --stats_.in_use;
-  const bool keep = !broken && conn->is_open() &&
-                    static_cast<int>(idle_.size()) + stats_.in_use < config_.pool_size;
-  if (keep) {
-    idle_.push_back(std::move(conn));
-  } else {
-    if (broken) ++stats_.broken;
+std::vector<std::unique_ptr<pqxx::connection>> ConnectionPool::take_expired_overflow(
+    std::chrono::steady_clock::time_point now) {
+  std::vector<std::unique_ptr<pqxx::connection>> expired;
+  while (!idle_.empty() && open_ > config_.pool_size &&
+         now - idle_.front().since >= config_.overflow_idle_timeout) {
+    expired.push_back(std::move(idle_.front().conn));
+    idle_.erase(idle_.begin());
     --open_;
-    conn.reset();
   }
-  available_.notify_one();
+  return expired;
+}
+
+void ConnectionPool::give_back(std::unique_ptr<pqxx::connection> conn, bool broken) noexcept {
+  std::vector<std::unique_ptr<pqxx::connection>> closing;
+  {
+    std::lock_guard lock(mutex_);
+    --stats_.in_use;
+    const auto now = std::chrono::steady_clock::now();
+    if (!broken && conn->is_open()) {
+      idle_.push_back({std::move(conn), now});
+    } else {
+      if (broken) ++stats_.broken;
+      --open_;
+      closing.push_back(std::move(conn));
+    }
+    auto expired = take_expired_overflow(now);
+    for (auto& c : expired) closing.push_back(std::move(c));
+    available_.notify_one();
+  }
+  // Connections close (a network round trip) outside the lock.
 }
 
 void ConnectionPool::run(const std::function<void(pqxx::connection&)>& work) {

@@ -33,20 +33,34 @@ TEST(ConnectionPool, ReusesConnectionsAndCountsThem) {
   EXPECT_EQ(s.in_use, 0);
 }
 
-TEST(ConnectionPool, OverflowIsClosedOnReturnAndTheCapHolds) {
+TEST(ConnectionPool, OverflowLingersForReuseThenClosesAndTheCapHolds) {
   TestDatabase db;
-  ConnectionPool pool(db.config(1, 1));
-  {
+  auto config = db.config(1, 1);
+  config.overflow_idle_timeout = 300ms;
+  ConnectionPool pool(config);
+  for (int round = 0; round < 3; ++round) {
     auto a = pool.acquire();
     auto b = pool.acquire();  // overflow
     EXPECT_EQ(pool.stats().in_use, 2);
-    EXPECT_THROW(pool.acquire(std::chrono::steady_clock::now() + 100ms), PoolTimeout);
-    EXPECT_EQ(pool.stats().timeouts, 1U);
+    EXPECT_THROW(pool.acquire(std::chrono::steady_clock::now() + 50ms), PoolTimeout);
   }
-  const auto s = pool.stats();
-  EXPECT_EQ(s.idle, 1);  // the overflow connection was closed
+  auto s = pool.stats();
+  EXPECT_EQ(s.timeouts, 3U);
+  EXPECT_EQ(s.created, 2U);  // the overflow connection was reused, not reopened
+  EXPECT_EQ(s.idle, 2);
+  EXPECT_EQ(server_sessions(db), 2);
+
+  std::this_thread::sleep_for(400ms);
+  { auto c = pool.acquire(); }  // any use of the pool closes expired overflow
+  s = pool.stats();
+  EXPECT_EQ(s.idle, 1);
   EXPECT_EQ(s.created, 2U);
-  EXPECT_EQ(server_sessions(db), 1);
+  int sessions = -1;
+  for (int i = 0; i < 50 && sessions != 1; ++i) {
+    sessions = server_sessions(db);
+    if (sessions != 1) std::this_thread::sleep_for(20ms);
+  }
+  EXPECT_EQ(sessions, 1);
 }
 
 TEST(ConnectionPool, ContentionNeverExceedsTheCap) {
@@ -71,8 +85,8 @@ TEST(ConnectionPool, ContentionNeverExceedsTheCap) {
   for (auto& t : threads) t.join();
   EXPECT_EQ(done.load(), 200);
   EXPECT_LE(peak.load(), 3);
-  EXPECT_LE(pool.stats().created, 200U);
-  EXPECT_LE(server_sessions(db), 2);
+  EXPECT_LE(pool.stats().created, 3U);  // no connection churn under sustained load
+  EXPECT_LE(server_sessions(db), 3);
 }
 
 TEST(ConnectionPool, BrokenConnectionIsReplaced) {

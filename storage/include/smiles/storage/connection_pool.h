@@ -1,7 +1,8 @@
 // A bounded pool of libpqxx connections. Thread-safe.
 //
 // Up to pool_size connections stay open; up to max_overflow more are opened under
-// load and closed when handed back. A connection whose use hit a broken connection
+// load and closed once they have been idle for overflow_idle_timeout (checked
+// whenever the pool is used). A connection whose use hit a broken connection
 // is marked broken by its user and replaced.
 #pragma once
 
@@ -82,8 +83,16 @@ class ConnectionPool {
   std::string conninfo_;
   mutable std::mutex mutex_;
   std::condition_variable available_;
-  std::vector<std::unique_ptr<pqxx::connection>> idle_;
-  int open_ = 0;  // idle + in use + being opened
+  struct Idle {
+    std::unique_ptr<pqxx::connection> conn;
+    std::chrono::steady_clock::time_point since;
+  };
+  // Closes overflow connections idle for too long; returns them for closing
+  // outside the lock.
+  std::vector<std::unique_ptr<pqxx::connection>> take_expired_overflow(
+      std::chrono::steady_clock::time_point now);
+  std::vector<Idle> idle_;  // oldest first; acquire takes the most recent
+  int open_ = 0;            // idle + in use + being opened
   PoolStats stats_;
 };
 

@@ -15,7 +15,10 @@ struct DatabaseConfig {
   std::string user = "hoymiles";
   std::string password;
   int pool_size = 5;      // connections kept open
-  int max_overflow = 10;  // extra connections allowed under load, closed when returned
+  int max_overflow = 10;  // extra connections allowed under load
+  // An overflow connection stays open for reuse until it has been idle this long:
+  // closing it on every return would cost a server process per request under load.
+  std::chrono::milliseconds overflow_idle_timeout{30000};
   std::chrono::seconds connect_timeout{5};
   std::chrono::milliseconds acquire_timeout{5000};
 };
