@@ -1,7 +1,6 @@
 #include "smiles/api/json_views.h"
 
-#include <charconv>
-#include <cstdio>
+#include <algorithm>
 
 namespace smiles::api {
 
@@ -112,57 +111,27 @@ void JsonWriter::key(std::string_view name) {
   after_key_ = true;
 }
 
+// Scalars are encoded by nlohmann::json (escaping, number format); the writer only
+// places the punctuation between them.
 void JsonWriter::value(std::string_view text) {
   separator();
-  out_ += '"';
-  for (const char ch : text) {
-    const auto c = static_cast<unsigned char>(ch);
-    switch (c) {
-      case '"':
-        out_ += "\\\"";
-        break;
-      case '\\':
-        out_ += "\\\\";
-        break;
-      case '\n':
-        out_ += "\\n";
-        break;
-      case '\r':
-        out_ += "\\r";
-        break;
-      case '\t':
-        out_ += "\\t";
-        break;
-      case '\b':
-        out_ += "\\b";
-        break;
-      case '\f':
-        out_ += "\\f";
-        break;
-      default:
-        if (c < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          out_ += buf;
-        } else {
-          out_ += ch;
-        }
-    }
+  // Printable ASCII without quote or backslash encodes as itself (serial numbers,
+  // timestamps, names): skip the encoder's per-character UTF-8 walk for those.
+  const bool plain = std::all_of(text.begin(), text.end(), [](char c) {
+    return c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
+  });
+  if (plain) {
+    out_ += '"';
+    out_ += text;
+    out_ += '"';
+  } else {
+    scalar(text);
   }
-  out_ += '"';
 }
 
 void JsonWriter::value(double v) {
   separator();
-  if (!std::isfinite(v)) {
-    out_ += "null";  // as nlohmann::json
-    return;
-  }
-  char buf[32];
-  const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
-  std::string_view text(buf, static_cast<std::size_t>(end - buf));
-  out_ += text;
-  if (text.find_first_of(".e") == std::string_view::npos) out_ += ".0";
+  scalar(v);
 }
 
 void JsonWriter::value(bool v) {
@@ -175,10 +144,6 @@ void JsonWriter::value(std::nullptr_t) {
   out_ += "null";
 }
 
-void JsonWriter::append_integer(long long v) {
-  char buf[24];
-  const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
-  out_.append(buf, end);
-}
+void JsonWriter::append_integer(long long v) { scalar(v); }
 
 }  // namespace smiles::api

@@ -65,11 +65,12 @@ nlohmann::json dtu_reading_json(const DtuReading& reading);
 std::string inverter_history_json(const std::vector<storage::InverterSample>& samples);
 std::string port_history_json(const std::vector<storage::PortSample>& samples);
 
-// Appends JSON to a string. Numbers print as nlohmann::json prints them (shortest
-// round-trip form, doubles with a fraction or exponent); strings are escaped.
+// Appends JSON to a string without building a document: nlohmann::json encodes
+// each scalar, the writer adds the brackets, commas and colons between them.
 class JsonWriter {
  public:
-  explicit JsonWriter(std::string& out) : out_(out) {}
+  explicit JsonWriter(std::string& out)
+      : out_(out), scalars_(nlohmann::detail::output_adapter<char>(out), ' ') {}
   void begin_array() { open('['); }
   void end_array() { close(']'); }
   void begin_object() { open('{'); }
@@ -99,7 +100,14 @@ class JsonWriter {
   void close(char c);
   void separator();
   void append_integer(long long v);
+  template <class T>
+  void scalar(T&& v) {
+    scalars_.dump(nlohmann::json(std::forward<T>(v)), false, false, 0);
+  }
   std::string& out_;
+  // The serializer json::dump() uses, kept for the whole answer: building one per
+  // value (it reads the locale) cost more than the values.
+  nlohmann::detail::serializer<nlohmann::json> scalars_;
   bool first_ = true;
   bool after_key_ = false;
 };
