@@ -1,7 +1,7 @@
 #include <iostream>
 
 #include "commands.h"
-#include "serve_config.h"
+#include "db_flags.h"
 #include "smiles/storage/connection_pool.h"
 #include "smiles/storage/errors.h"
 #include "smiles/storage/migrator.h"
@@ -16,25 +16,15 @@ namespace {
 
 struct DbOptions {
   std::string action;
-  std::string database_url;
-  std::string timezone;
-  std::string reset_hour;
+  DbFlags db;
   bool dry_run = false;
 };
 
 int run_db(const DbOptions& o) {
   try {
-    // The same settings, names and checks as serve (kSettings); flags override.
-    std::map<std::string, std::string> flags;
-    if (!o.database_url.empty()) flags["--database-url"] = o.database_url;
-    if (!o.timezone.empty()) flags["--timezone"] = o.timezone;
-    if (!o.reset_hour.empty()) flags["--reset-hour"] = o.reset_hour;
-    const auto lookup = settings_lookup(flags, process_environment());
-    auto config = database_config_from(lookup);
-    config.pool_size = 1;
-    config.max_overflow = 0;
-    const auto rules = production_rules_from(lookup);
-    const storage::MigratorOptions options{rules.timezone, rules.reset_hour};
+    const auto settings = db_settings(o.db);
+    const auto& config = settings.database;
+    const storage::MigratorOptions options{settings.rules.timezone, settings.rules.reset_hour};
     storage::ConnectionPool pool(config);
     storage::Migrator migrator(pool, options);
     std::cout << "database " << storage::describe(config) << "\n";
@@ -113,15 +103,7 @@ void add_db_command(CLI::App& app, CommandRun& run) {
                   "tables kept by adoption")
       ->required()
       ->check(CLI::IsMember({"status", "upgrade", "verify", "rollback-adoption", "drop-legacy"}));
-  cmd->add_option("--database-url", o->database_url,
-                  "PostgreSQL URL, e.g. postgresql://user:pass@host:5432/db [env: DATABASE_URL; "
-                  "or DB_HOST, DB_PORT, DB_NAME, DB_USER, DB_PASSWORD]");
-  cmd->add_option("--timezone", o->timezone,
-                  "Time zone of naive timestamps in an S-Miles v2 database being adopted "
-                  "[env: TIMEZONE, default UTC]");
-  cmd->add_option("--reset-hour", o->reset_hour,
-                  "Local hour at which 'today' restarts [env: RESET_HOUR, default 0]")
-      ->check(CLI::Range(0, 23));
+  add_db_flags(cmd, o->db, "Time zone of naive timestamps in an S-Miles v2 database being adopted");
   cmd->add_flag("--dry-run", o->dry_run, "upgrade: print what would change, change nothing");
   cmd->footer(
       "Exit codes: 0 ok, 1 schema problem (checksum mismatch, newer schema, failed migration, "

@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <string_view>
 
+#include "smiles/core/family.h"
+
 namespace smiles::hardware {
 
 // The DTU gives every byte its own address but answers two bytes per register,
@@ -100,36 +102,6 @@ constexpr bool map_is_ordered_and_fits() {
 }  // namespace detail
 static_assert(detail::map_is_ordered_and_fits(), "kPortBlockMap out of order or out of range");
 
-// Inverter family from the serial prefix. Serial digits: 1-2 generation (10 = MI,
-// 11 = HM/HMS, 13 = HMT), 3 = port count code, 4 = series (4 = HMS). The longest
-// matching prefix wins; a new prefix is one line here.
-struct FamilyRule {
-  std::string_view serial_prefix;
-  std::string_view inverter_type;
-  double pv_current_divisor;  // raw PV current / divisor = amperes
-};
-
-inline constexpr std::array<FamilyRule, 7> kFamilyRules{{
-    {"10", "MI", 10},
-    {"11", "HM", 100},
-    {"1124", "HMS", 100},
-    {"1144", "HMS", 100},
-    {"1164", "HMS", 100},
-    {"1184", "HMS", 100},
-    {"13", "HMT", 100},
-}};
-// Anything no rule matches: HM-style scaling, type reported as unknown.
-inline constexpr FamilyRule kUnknownFamily{"", "unknown", 100};
-
-constexpr const FamilyRule& family_for_serial(std::string_view serial) {
-  const FamilyRule* best = &kUnknownFamily;
-  for (const auto& rule : kFamilyRules) {
-    if (serial.starts_with(rule.serial_prefix) &&
-        rule.serial_prefix.size() > best->serial_prefix.size()) {
-      best = &rule;
-    }
-  }
-  return *best;
-}
+// Inverter families (serial prefix -> type, PV current scale): smiles/core/family.h.
 
 }  // namespace smiles::hardware

@@ -34,4 +34,12 @@ class StorageError : public Error {
   [[nodiscard]] std::string_view kind() const noexcept override { return "storage"; }
 };
 
+// An import source was refused before anything was written: not SQLite, not a
+// known bridge database, locked, truncated or damaged.
+class SourceRefused : public DataError {
+ public:
+  using DataError::DataError;
+  [[nodiscard]] std::string_view kind() const noexcept override { return "source_refused"; }
+};
+
 }  // namespace smiles::storage

@@ -32,6 +32,9 @@ inline constexpr std::array<std::string_view, 2> kInverterKeyColumns = {"serial_
                                                                         "timestamp"};
 inline constexpr std::array<std::string_view, 3> kPortKeyColumns = {"serial_number", "port_number",
                                                                     "timestamp"};
+// system_metrics in table order (what imports COPY).
+inline constexpr std::array<std::string_view, 4> kSystemMetricsColumns = {
+    "timestamp", "metric_name", "metric_value", "tags"};
 
 // "p.a, p.b, ..." for SQL.
 template <std::size_t N>

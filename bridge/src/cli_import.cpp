@@ -1,0 +1,236 @@
+// hoymiles-smiles import sqlite FILE: moves an S-Miles v1 SQLite database into
+// PostgreSQL (see MIGRATION.md).
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <memory>
+
+#include "commands.h"
+#include "db_flags.h"
+#include "smiles/storage/connection_pool.h"
+#include "smiles/storage/errors.h"
+#include "smiles/storage/migrator.h"
+#include "smiles/storage/sqlite_v1_importer.h"
+
+namespace smiles::bridge {
+
+namespace {
+
+struct ImportOptions {
+  std::string file;
+  DbFlags db;
+  bool dry_run = false;
+  bool verify = false;
+  bool verify_only = false;
+  bool no_progress = false;
+  std::string rejects = "import-rejects.csv";
+  std::size_t batch_rows = 50000;
+};
+
+std::string csv(const std::string& v) {
+  if (v.find_first_of(",\"\n\r") == std::string::npos) return v;
+  std::string out = "\"";
+  for (char c : v) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + "\"";
+}
+
+// Rejected rows go to a CSV file, created on the first one.
+class RejectFile {
+ public:
+  explicit RejectFile(std::string path) : path_(std::move(path)) {}
+  void add(const storage::ImportReject& r) {
+    ++count_;
+    if (!out_.is_open()) {
+      out_.open(path_, std::ios::trunc);
+      if (!out_) throw IoError("cannot write the reject file " + path_);
+      out_ << "table,rowid,reason,values\n";
+    }
+    std::string values;
+    for (const auto& v : r.values) values += (values.empty() ? "" : " | ") + v;
+    out_ << csv(r.table) << ',' << r.rowid << ',' << csv(r.reason) << ',' << csv(values) << '\n';
+  }
+  [[nodiscard]] std::uint64_t count() const { return count_; }
+  [[nodiscard]] const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+  std::ofstream out_;
+  std::uint64_t count_ = 0;
+};
+
+// One line, rewritten in place, at most twice a second.
+class ProgressLine {
+ public:
+  explicit ProgressLine(bool enabled) : enabled_(enabled) {}
+  void show(const storage::ImportProgress& p) {
+    if (!enabled_) return;
+    const auto now = std::chrono::steady_clock::now();
+    if (p.rows_done < p.rows_total && now - last_ < std::chrono::milliseconds(500)) return;
+    last_ = now;
+    const double rate = p.seconds > 0 ? static_cast<double>(p.rows_done) / p.seconds : 0;
+    const double eta =
+        rate > 0 ? static_cast<double>(p.rows_total - std::min(p.rows_done, p.rows_total)) / rate
+                 : 0;
+    std::fprintf(stderr, "\r  %-16s %12llu / %llu rows  %9.0f rows/s  ETA %5.0f s   ",
+                 p.table.c_str(), static_cast<unsigned long long>(p.rows_done),
+                 static_cast<unsigned long long>(p.rows_total), rate, eta);
+    if (p.rows_done >= p.rows_total) std::fputc('\n', stderr);
+    std::fflush(stderr);
+  }
+
+ private:
+  bool enabled_;
+  std::chrono::steady_clock::time_point last_{};
+};
+
+void print_summary(const storage::ImportReport& r) {
+  std::printf("\n%-18s %12s %12s %16s %10s %9s\n", "table", "read",
+              r.dry_run ? "importable" : "imported", r.dry_run ? "" : "already present", "rejected",
+              "seconds");
+  for (const auto& t : r.tables) {
+    if (t.missing) {
+      std::printf("%-18s %12s   (no such table in this file: nothing to import)\n", t.table.c_str(),
+                  "-");
+      continue;
+    }
+    const auto ok = t.read - t.rejected;
+    std::printf("%-18s %12llu %12llu %16s %10llu %9.1f\n", t.table.c_str(),
+                static_cast<unsigned long long>(t.read),
+                static_cast<unsigned long long>(r.dry_run ? ok : t.imported),
+                r.dry_run ? "" : std::to_string(t.already_present).c_str(),
+                static_cast<unsigned long long>(t.rejected), t.seconds);
+  }
+  if (!r.dry_run)
+    std::printf("inverters added: %llu\n", static_cast<unsigned long long>(r.inverters_added));
+}
+
+int print_verify(const storage::VerifyReport& v) {
+  std::printf("\nverify: the file's importable rows against the database\n");
+  std::printf("%-18s %12s %12s %12s %10s  %-17s %-17s\n", "table", "in file", "found", "differing",
+              "missing", "file checksum", "database checksum");
+  for (const auto& t : v.tables) {
+    std::printf(
+        "%-18s %12llu %12llu %12llu %10llu  %-17s %-17s\n", t.table.c_str(),
+        static_cast<unsigned long long>(t.source_rows), static_cast<unsigned long long>(t.found),
+        static_cast<unsigned long long>(t.differing), static_cast<unsigned long long>(t.missing),
+        t.source_checksum.c_str(), t.database_checksum.c_str());
+  }
+  std::printf(v.ok() ? "verify: OK, every importable row is in the database\n"
+                     : "verify: FAILED, rows are missing (run the import again)\n");
+  return v.ok() ? kExitOk : kExitFailure;
+}
+
+int run_import(const ImportOptions& o) {
+  const char* me = "hoymiles-smiles import sqlite";
+  try {
+    const auto settings = db_settings(o.db);
+    // The file is checked before anything, the schema included, is written.
+    storage::SqliteV1Importer::check(o.file);
+    storage::ConnectionPool pool(settings.database);
+    std::cout << "source   " << o.file << "\ndatabase " << storage::describe(settings.database)
+              << "\ntimezone " << settings.rules.timezone << " (of the file's timestamps)\n";
+    storage::Migrator migrator(
+        pool, storage::MigratorOptions{settings.rules.timezone, settings.rules.reset_hour});
+    const auto status = migrator.status();
+    if (!status.up_to_date()) {
+      if (!status.problems.empty()) {
+        std::cout << storage::format_status(status);
+        std::cerr << me << ": the database schema needs attention first (see above)\n";
+        return kExitFailure;
+      }
+      if (o.dry_run) {
+        std::cout << "dry run: the schema would be upgraded to version " << status.latest_version
+                  << " first\n";
+      } else if (!o.verify_only) {
+        for (int v : migrator.upgrade().applied_versions)
+          std::cout << "applied schema migration " << v << "\n";
+      }
+    }
+    RejectFile rejects(o.rejects);
+    ProgressLine progress(!o.no_progress && isatty(STDERR_FILENO) == 1);
+    storage::ImportOptions options;
+    options.timezone = settings.rules.timezone;
+    options.reset_hour = settings.rules.reset_hour;
+    options.dry_run = o.dry_run;
+    options.batch_rows = o.batch_rows;
+    std::vector<storage::ImportReject> samples;
+    options.on_reject = [&](const storage::ImportReject& r) {
+      if (o.dry_run) {
+        if (samples.size() < 10) samples.push_back(r);
+      } else {
+        rejects.add(r);
+      }
+    };
+    options.on_progress = [&](const storage::ImportProgress& p) { progress.show(p); };
+    storage::SqliteV1Importer importer(pool, options);
+    int code = kExitOk;
+    if (!o.verify_only) {
+      const auto report = importer.run(o.file);
+      print_summary(report);
+      if (rejects.count() > 0) {
+        std::cout << rejects.count() << " rejected rows, with the reason for each, are in "
+                  << rejects.path() << "\n";
+      }
+      for (const auto& r : samples) {
+        std::cout << "  would reject " << r.table << " rowid " << r.rowid << ": " << r.reason
+                  << "\n";
+      }
+      if (o.dry_run) std::cout << "dry run: nothing was written\n";
+    }
+    if (o.verify || o.verify_only) code = print_verify(importer.verify(o.file));
+    return code;
+  } catch (const ConfigError& e) {
+    std::cerr << me << ": " << e.what() << "\n";
+    return kExitUsage;
+  } catch (const storage::SourceRefused& e) {
+    std::cerr << me << ": refused " << e.what() << "\nnothing was written\n";
+    return kExitFailure;
+  } catch (const IoError& e) {
+    std::cerr << me << ": " << e.what() << "\n";
+    return kExitUnreachable;
+  } catch (const Error& e) {
+    std::cerr << me << ": " << e.what() << "\n";
+    return kExitFailure;
+  }
+}
+
+}  // namespace
+
+void add_import_command(CLI::App& app, CommandRun& run) {
+  auto* cmd =
+      app.add_subcommand("import", "Import data from the earlier Python bridge or an export");
+  cmd->require_subcommand(1);
+  auto o = std::make_shared<ImportOptions>();
+  auto* sqlite = cmd->add_subcommand(
+      "sqlite",
+      "Import an S-Miles v1 SQLite file (hoymiles-smiles.db or hoymiles-mqtt.db): metrics, "
+      "production_cache and config_cache. Safe to repeat: rows already present are skipped.");
+  sqlite->add_option("file", o->file, "the SQLite file (stop the old bridge first)")->required();
+  add_db_flags(sqlite, o->db, "Time zone the old bridge wrote its timestamps in");
+  sqlite->add_flag("--dry-run", o->dry_run, "read and check everything, write nothing");
+  sqlite->add_flag("--verify", o->verify,
+                   "after importing, compare the file with the database (counts, checksums)");
+  sqlite->add_flag("--verify-only", o->verify_only, "compare only, import nothing");
+  sqlite
+      ->add_option("--rejects", o->rejects,
+                   "CSV file for rows that cannot be imported, with the reason (created only "
+                   "when there are some)")
+      ->capture_default_str();
+  sqlite->add_flag("--no-progress", o->no_progress, "no progress line on the terminal");
+  sqlite->add_option("--batch-rows", o->batch_rows, "metrics rows per COPY transaction")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 10000000));
+  sqlite->footer(
+      "Exit codes: 0 imported (rejected rows, if any, are listed in the reject file), 1 file "
+      "refused, schema problem or verify found missing rows, 2 bad arguments, 3 database "
+      "unreachable.");
+  sqlite->callback([&run, o] { run = [o] { return run_import(*o); }; });
+}
+
+}  // namespace smiles::bridge

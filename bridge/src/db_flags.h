@@ -1,0 +1,29 @@
+// The database flags shared by the commands that talk to PostgreSQL without
+// polling (db, import, export): the same names, env variables and checks as serve.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <string>
+
+#include "serve_config.h"
+
+namespace smiles::bridge {
+
+struct DbFlags {
+  std::string database_url;
+  std::string timezone;
+  std::string reset_hour;
+};
+
+// Adds --database-url, --timezone (help text per command) and --reset-hour.
+void add_db_flags(CLI::App* cmd, DbFlags& flags, const std::string& timezone_help);
+
+struct DbSettings {
+  storage::DatabaseConfig database;  // a pool of one connection
+  storage::ProductionRules rules;    // TIMEZONE, RESET_HOUR
+};
+
+// Flags over the environment; throws ConfigError naming the variable or flag.
+DbSettings db_settings(const DbFlags& flags);
+
+}  // namespace smiles::bridge

@@ -1,0 +1,107 @@
+// Imports an S-Miles v1 SQLite file (the earlier Python bridge) into schema v2.
+//
+//   config_cache     -> config_cache     (value: JSON, or the text as a JSON string)
+//   production_cache -> production_cache (production_day from last_updated)
+//   metrics          -> system_metrics   (tags: JSON, NULL, or the text as a JSON string)
+//   serials met      -> inverters        (type from the serial prefix)
+//
+// Naive timestamps are read in `timezone`. Every table is imported with ON CONFLICT
+// semantics, so a second run adds nothing and a run killed at any point, started
+// again, ends with exactly the rows of a clean run. metrics streams through COPY in
+// batches (one transaction each): the SQLite side is read and converted on a second
+// thread while the previous batch is written. Memory does not grow with the file.
+//
+// The source is checked completely before anything is written; a file that is not
+// SQLite, not a v1 bridge database, locked by a writer, truncated or damaged is
+// refused with SourceRefused. Rows that cannot be imported are reported to
+// `on_reject` with the reason and counted; none is skipped silently.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "smiles/storage/connection_pool.h"
+
+namespace smiles::storage {
+
+struct ImportReject {
+  std::string table;
+  std::int64_t rowid = 0;  // SQLite rowid of the source row
+  std::string reason;
+  std::vector<std::string> values;  // the source row as text ("NULL" for NULL)
+};
+
+struct ImportProgress {
+  std::string table;
+  std::uint64_t rows_done = 0;
+  std::uint64_t rows_total = 0;
+  double seconds = 0;
+};
+
+struct ImportTableSummary {
+  std::string table;  // the source table
+  std::uint64_t read = 0;
+  std::uint64_t imported = 0;
+  std::uint64_t already_present = 0;  // in the database before, or a duplicate in the file
+  std::uint64_t rejected = 0;
+  double seconds = 0;
+  bool missing = false;  // the source has no such table (old versions lack metrics)
+};
+
+struct ImportReport {
+  std::vector<ImportTableSummary> tables;
+  std::uint64_t inverters_added = 0;
+  bool dry_run = false;
+};
+
+struct ImportOptions {
+  std::string timezone = "UTC";  // of the naive timestamps in the file
+  int reset_hour = 0;            // RESET_HOUR: production_day of the imported cache
+  bool dry_run = false;          // read and check everything, write nothing
+  std::size_t batch_rows = 50000;
+  std::function<void(const ImportReject&)> on_reject;
+  std::function<void(const ImportProgress&)> on_progress;  // about twice a second
+};
+
+struct VerifyTable {
+  std::string table;
+  std::uint64_t source_rows = 0;  // importable rows in the file (distinct)
+  std::uint64_t found = 0;        // of those, equal rows in the database
+  std::uint64_t differing = 0;    // key present with other values (kept newer data)
+  std::uint64_t missing = 0;
+  std::string source_checksum;    // over the importable rows, as converted
+  std::string database_checksum;  // over the database's rows with their keys
+};
+
+struct VerifyReport {
+  std::vector<VerifyTable> tables;
+  [[nodiscard]] bool ok() const {
+    for (const auto& t : tables)
+      if (t.missing != 0) return false;
+    return true;
+  }
+};
+
+class SqliteV1Importer {
+ public:
+  SqliteV1Importer(ConnectionPool& pool, ImportOptions options);
+
+  // Opens and checks the file as run() does, reading no rows. Throws SourceRefused.
+  static void check(const std::string& path);
+
+  // The schema must be current (see Migrator). Throws SourceRefused before writing
+  // anything, ConfigError for an unknown time zone, DatabaseUnavailable/StorageError.
+  ImportReport run(const std::string& path);
+
+  // Compares the file with the database: counts and checksums per table. Writes
+  // nothing permanent (a temporary table per session).
+  VerifyReport verify(const std::string& path);
+
+ private:
+  ConnectionPool& pool_;
+  ImportOptions options_;
+};
+
+}  // namespace smiles::storage

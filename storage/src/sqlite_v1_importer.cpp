@@ -1,0 +1,779 @@
+#include "smiles/storage/sqlite_v1_importer.h"
+
+#include <algorithm>
+#include <charconv>
+#include <chrono>
+#include <cmath>
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <pqxx/pqxx>
+#include <pqxx/tablewriter>
+#include <thread>
+
+#include "smiles/core/error.h"
+#include "smiles/core/family.h"
+#include "smiles/core/serial.h"
+#include "smiles/storage/errors.h"
+#include "smiles/storage/schema.h"
+#include "sqlite_file.h"
+
+namespace smiles::storage {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// The v1 tables and the columns each must have (storage.md).
+struct SourceTable {
+  const char* name;
+  std::vector<const char*> columns;
+  bool required;
+};
+const std::vector<SourceTable>& source_tables() {
+  static const std::vector<SourceTable> t{
+      {"config_cache", {"key", "value", "last_updated"}, true},
+      {"production_cache",
+       {"serial_number", "port_number", "today_production", "total_production", "last_updated"},
+       true},
+      {"metrics", {"timestamp", "metric_name", "metric_value", "tags"}, false},
+  };
+  return t;
+}
+
+// Which tables the file has; refuses a file that is not a v1 bridge database.
+std::map<std::string, bool> check_source_shape(const SqliteFile& file) {
+  const auto tables = file.tables();
+  const auto has = [&](const std::string& t) {
+    return std::find(tables.begin(), tables.end(), t) != tables.end();
+  };
+  std::map<std::string, bool> present;
+  for (const auto& t : source_tables()) {
+    present[t.name] = has(t.name);
+    if (!present[t.name]) {
+      if (!t.required) continue;
+      std::string found;
+      for (const auto& name : tables) found += (found.empty() ? "" : ", ") + name;
+      throw SourceRefused(file.path() + ": not an S-Miles v1 bridge database (no table " + t.name +
+                          "; tables found: " + (found.empty() ? "none" : found) + ")");
+    }
+    const auto columns = file.columns(t.name);
+    for (const char* c : t.columns) {
+      if (std::find(columns.begin(), columns.end(), c) == columns.end()) {
+        throw SourceRefused(file.path() + ": not an S-Miles v1 bridge database (table " + t.name +
+                            " has no column " + c + ")");
+      }
+    }
+  }
+  return present;
+}
+
+// --- conversions of source values -------------------------------------------------
+
+bool digits(std::string_view s, std::size_t pos, std::size_t n) {
+  if (pos + n > s.size()) return false;
+  return std::all_of(s.begin() + static_cast<long>(pos), s.begin() + static_cast<long>(pos + n),
+                     [](char c) { return c >= '0' && c <= '9'; });
+}
+
+// Python's sqlite3 adapter: "YYYY-MM-DD HH:MM:SS[.ffffff]" (a 'T' is accepted too).
+// Returns the text PostgreSQL reads in the session time zone, or nullopt.
+std::optional<std::string> naive_timestamp(std::string_view s) {
+  if (s.size() < 19 || !digits(s, 0, 4) || s[4] != '-' || !digits(s, 5, 2) || s[7] != '-' ||
+      !digits(s, 8, 2) || (s[10] != ' ' && s[10] != 'T') || !digits(s, 11, 2) || s[13] != ':' ||
+      !digits(s, 14, 2) || s[16] != ':' || !digits(s, 17, 2)) {
+    return std::nullopt;
+  }
+  if (s.size() > 19 &&
+      (s[19] != '.' || s.size() == 20 || s.size() > 29 || !digits(s, 20, s.size() - 20))) {
+    return std::nullopt;
+  }
+  const int month = (s[5] - '0') * 10 + (s[6] - '0');
+  const int day = (s[8] - '0') * 10 + (s[9] - '0');
+  const int hour = (s[11] - '0') * 10 + (s[12] - '0');
+  const int minute = (s[14] - '0') * 10 + (s[15] - '0');
+  const int second = (s[17] - '0') * 10 + (s[18] - '0');
+  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 59) {
+    return std::nullopt;
+  }
+  std::string out(s);
+  out[10] = ' ';
+  return out;
+}
+
+// Validates JSON without building a document and notes a top-level serial_number
+// and port (the tags of per-port metrics).
+struct JsonProbe : nlohmann::json::json_sax_t {
+  int depth = 0;
+  bool at_serial = false, at_port = false;
+  std::string serial;
+  long port = 0;
+  bool null() override { return value(); }
+  bool boolean(bool) override { return value(); }
+  bool number_integer(number_integer_t v) override {
+    if (at_port) port = static_cast<long>(v);
+    return value();
+  }
+  bool number_unsigned(number_unsigned_t v) override {
+    if (at_port) port = static_cast<long>(v);
+    return value();
+  }
+  bool number_float(number_float_t, const string_t&) override { return value(); }
+  bool string(string_t& v) override {
+    if (at_serial) serial = v;
+    return value();
+  }
+  bool binary(binary_t&) override { return value(); }
+  bool start_object(std::size_t) override { return open(); }
+  bool end_object() override { return close(); }
+  bool start_array(std::size_t) override { return open(); }
+  bool end_array() override { return close(); }
+  bool key(string_t& k) override {
+    at_serial = depth == 1 && k == "serial_number";
+    at_port = depth == 1 && k == "port";
+    return true;
+  }
+  bool parse_error(std::size_t, const std::string&, const nlohmann::json::exception&) override {
+    return false;
+  }
+
+ private:
+  bool value() {
+    at_serial = at_port = false;
+    return true;
+  }
+  bool open() {
+    value();
+    ++depth;
+    return true;
+  }
+  bool close() {
+    --depth;
+    return true;
+  }
+};
+
+bool probe_json(std::string_view text, JsonProbe& probe) {
+  // PostgreSQL's jsonb refuses \u0000, which nlohmann accepts.
+  if (text.find("\\u0000") != std::string_view::npos) return false;
+  try {
+    return nlohmann::json::sax_parse(text, &probe);
+  } catch (const nlohmann::json::exception&) {
+    return false;
+  }
+}
+
+// JSON text for a jsonb column: valid JSON as it is, anything else as a JSON string.
+std::string as_json(std::string_view text, JsonProbe& probe) {
+  if (probe_json(text, probe)) return std::string(text);
+  probe = JsonProbe{};
+  return nlohmann::json(std::string(text)).dump();
+}
+
+// COPY text format: \N is NULL; backslash, tab, newline and CR are escaped.
+void copy_field(std::string& out, std::string_view v) {
+  for (char c : v) {
+    switch (c) {
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      default:
+        out += c;
+    }
+  }
+}
+
+void copy_double(std::string& out, double v) {
+  if (std::isinf(v)) {
+    out += v > 0 ? "Infinity" : "-Infinity";
+    return;
+  }
+  char buf[32];
+  const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  out.append(buf, end);
+}
+
+std::string display(const SqliteStatement& s, int column) {
+  if (s.is_null(column)) return "NULL";
+  if (s.type(column) == SQLITE_BLOB) return "<blob>";
+  return std::string(s.text(column));
+}
+
+// What the importer learns about an inverter from the rows it reads.
+struct SeenInverter {
+  std::string first, last;  // naive local timestamps (text sorts chronologically)
+  long max_port = 0;
+};
+using SeenInverters = std::map<std::string, SeenInverter>;
+
+void see(SeenInverters& seen, const std::string& serial, const std::string& ts, long port) {
+  auto& s = seen[serial];
+  if (s.first.empty() || ts < s.first) s.first = ts;
+  if (s.last.empty() || ts > s.last) s.last = ts;
+  s.max_port = std::max(s.max_port, port);
+}
+
+// --- the metrics stream -------------------------------------------------------------
+
+// A batch of converted metrics rows as COPY text, with the source rowid of each line.
+struct Batch {
+  std::string copy_text;
+  std::vector<std::int64_t> rowids;
+  std::vector<std::string_view> lines() const {
+    std::vector<std::string_view> out;
+    std::size_t pos = 0;
+    while (pos < copy_text.size()) {
+      const auto end = copy_text.find('\n', pos);
+      out.emplace_back(copy_text.data() + pos, end - pos);
+      pos = end + 1;
+    }
+    return out;
+  }
+};
+
+// Reads metrics from SQLite on its own thread, converting rows into batches; the
+// consumer takes them with next(). Bounded: at most `depth` batches wait.
+class MetricsReader {
+ public:
+  MetricsReader(const SqliteFile& file, std::size_t batch_rows,
+                std::function<void(const ImportReject&)> reject)
+      : file_(file), batch_rows_(batch_rows), reject_(std::move(reject)) {
+    thread_ = std::thread([this] { produce(); });
+  }
+  ~MetricsReader() {
+    {
+      std::lock_guard lock(mutex_);
+      stop_ = true;
+    }
+    changed_.notify_all();
+    thread_.join();
+  }
+  // The next batch, or nullopt at the end. Rethrows the reader's error.
+  std::optional<Batch> next() {
+    std::unique_lock lock(mutex_);
+    changed_.wait(lock, [&] { return !queue_.empty() || done_; });
+    if (!queue_.empty()) {
+      Batch b = std::move(queue_.front());
+      queue_.pop_front();
+      changed_.notify_all();
+      return b;
+    }
+    if (error_) std::rethrow_exception(error_);
+    return std::nullopt;
+  }
+  // Valid after next() returned nullopt.
+  std::uint64_t read() const { return read_; }
+  std::uint64_t rejected() const { return rejected_; }
+  const SeenInverters& seen() const { return seen_; }
+
+ private:
+  void produce() {
+    try {
+      SqliteStatement s(
+          file_.handle(),
+          "SELECT rowid, \"timestamp\", metric_name, metric_value, tags FROM metrics");
+      Batch batch;
+      JsonProbe probe;
+      while (s.step()) {
+        ++read_;
+        convert(s, batch, probe);
+        if (batch.rowids.size() >= batch_rows_ && !push(std::move(batch))) return;
+        if (batch.rowids.size() >= batch_rows_) batch = Batch{};
+      }
+      if (!batch.rowids.empty()) push(std::move(batch));
+    } catch (...) {
+      std::lock_guard lock(mutex_);
+      error_ = std::current_exception();
+    }
+    std::lock_guard lock(mutex_);
+    done_ = true;
+    changed_.notify_all();
+  }
+
+  bool push(Batch&& b) {
+    std::unique_lock lock(mutex_);
+    changed_.wait(lock, [&] { return queue_.size() < 2 || stop_; });
+    if (stop_) return false;
+    queue_.push_back(std::move(b));
+    changed_.notify_all();
+    return true;
+  }
+
+  void reject(const SqliteStatement& s, std::string reason) {
+    ++rejected_;
+    if (!reject_) return;
+    reject_({"metrics",
+             s.int64(0),
+             std::move(reason),
+             {display(s, 1), display(s, 2), display(s, 3), display(s, 4)}});
+  }
+
+  void convert(const SqliteStatement& s, Batch& batch, JsonProbe& probe) {
+    for (int c = 1; c <= 4; ++c) {
+      if (s.type(c) == SQLITE_BLOB) return reject(s, "a value is binary (BLOB), not text");
+      if (s.type(c) == SQLITE_TEXT && s.text(c).find('\0') != std::string_view::npos)
+        return reject(s, "a value contains a NUL byte");
+    }
+    if (s.type(1) != SQLITE_TEXT) return reject(s, "timestamp is not text");
+    const auto ts = naive_timestamp(s.text(1));
+    if (!ts) return reject(s, "timestamp is not YYYY-MM-DD HH:MM:SS[.ffffff]");
+    if (s.is_null(2) || s.text(2).empty()) return reject(s, "metric_name is empty");
+    double value = 0;
+    const bool has_value = !s.is_null(3);
+    if (s.type(3) == SQLITE_TEXT) {
+      const auto t = s.text(3);
+      const auto [ptr, ec] = std::from_chars(t.data(), t.data() + t.size(), value);
+      if (ec != std::errc() || ptr != t.data() + t.size())
+        return reject(s, "metric_value is not a number");
+    } else if (has_value) {
+      value = s.real(3);
+    }
+    probe = JsonProbe{};
+    std::optional<std::string> tags;
+    if (!s.is_null(4)) tags = as_json(s.text(4), probe);
+
+    auto& out = batch.copy_text;
+    copy_field(out, *ts);
+    out += '\t';
+    copy_field(out, s.text(2));
+    out += '\t';
+    if (has_value) {
+      copy_double(out, value);
+    } else {
+      out += "\\N";
+    }
+    out += '\t';
+    if (tags) {
+      copy_field(out, *tags);
+    } else {
+      out += "\\N";
+    }
+    out += '\n';
+    batch.rowids.push_back(s.int64(0));
+    if (auto serial = normalize_serial(probe.serial)) see(seen_, *serial, *ts, probe.port);
+  }
+
+  const SqliteFile& file_;
+  std::size_t batch_rows_;
+  std::function<void(const ImportReject&)> reject_;
+  std::uint64_t read_ = 0, rejected_ = 0;
+  SeenInverters seen_;
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  std::deque<Batch> queue_;
+  bool done_ = false, stop_ = false;
+  std::exception_ptr error_;
+  std::thread thread_;
+};
+
+// COPY text lines straight into `table` (columns in source order).
+void copy_text(pqxx::transaction_base& tx, const std::string& table,
+               const std::vector<std::string>& columns, const std::string& text) {
+  if (text.empty()) return;
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+  // tablewriter is libpqxx 6.4's only public way to send ready COPY text; the whole
+  // batch goes in one message (write_raw_line appends the final newline).
+  pqxx::tablewriter w(tx, table, columns.begin(), columns.end());
+#pragma GCC diagnostic pop
+  w.write_raw_line(text.substr(0, text.size() - 1));
+  w.complete();
+}
+
+const std::vector<std::string> kMetricsColumns(schema::kSystemMetricsColumns.begin(),
+                                               schema::kSystemMetricsColumns.end());
+
+// Rows of one batch, kept out of the way of each other's errors: the fast path
+// COPYs into the table; a batch with rows already present goes through a staging
+// table and ON CONFLICT; a batch with a row PostgreSQL refuses is retried row by
+// row so only that row is rejected.
+struct BatchOutcome {
+  std::uint64_t imported = 0, present = 0, rejected = 0;
+};
+
+BatchOutcome write_rows(pqxx::dbtransaction& tx, const std::string& table, const std::string& stage,
+                        const std::string& text, std::size_t rows) {
+  BatchOutcome o;
+  try {
+    pqxx::subtransaction fast(tx, "import_fast");
+    copy_text(fast, table, kMetricsColumns, text);
+    fast.commit();
+    o.imported = rows;
+    return o;
+  } catch (const pqxx::unique_violation&) {
+  }
+  pqxx::subtransaction merge(tx, "import_merge");
+  merge.exec0("TRUNCATE " + stage);
+  copy_text(merge, stage, kMetricsColumns, text);
+  const auto r =
+      merge.exec0("INSERT INTO " + table + " SELECT * FROM " + stage + " ON CONFLICT DO NOTHING");
+  merge.commit();
+  o.imported = static_cast<std::uint64_t>(r.affected_rows());
+  o.present = rows - o.imported;
+  return o;
+}
+
+}  // namespace
+
+SqliteV1Importer::SqliteV1Importer(ConnectionPool& pool, ImportOptions options)
+    : pool_(pool), options_(std::move(options)) {
+  if (options_.batch_rows == 0) options_.batch_rows = 1;
+  if (options_.reset_hour < 0 || options_.reset_hour > 23)
+    throw ConfigError("RESET_HOUR must be 0-23");
+}
+
+namespace {
+
+// Session set-up: naive timestamps are read in the import's time zone.
+void set_time_zone(pqxx::connection& c, const std::string& tz) {
+  pqxx::nontransaction tx(c);
+  if (tx.exec_params1("SELECT count(*) FROM pg_timezone_names WHERE name = $1", tz)[0].as<int>() ==
+      0) {
+    throw ConfigError("unknown time zone '" + tz + "' (use a name such as Europe/Berlin or UTC)");
+  }
+  tx.exec0("SET TIME ZONE " + tx.quote(tz));
+}
+
+ImportTableSummary summary_for(const char* table) {
+  ImportTableSummary s;
+  s.table = table;
+  return s;
+}
+
+double seconds_since(Clock::time_point t) {
+  return std::chrono::duration<double>(Clock::now() - t).count();
+}
+
+}  // namespace
+
+void SqliteV1Importer::check(const std::string& path) {
+  SqliteFile file(path);
+  check_source_shape(file);
+}
+
+namespace {
+
+// The import proper, on a connection whose time zone is set. verify() runs it too,
+// into temporary tables that shadow the real ones.
+ImportReport import_file(const SqliteFile& file, pqxx::connection& conn,
+                         const ImportOptions& options_) {
+  const auto present = check_source_shape(file);
+  ImportReport report;
+  report.dry_run = options_.dry_run;
+  SeenInverters seen;
+  const auto reject = [&](ImportTableSummary& sum, ImportReject r) {
+    ++sum.rejected;
+    if (options_.on_reject) options_.on_reject(r);
+  };
+
+  // config_cache: a handful of rows, one statement each.
+  {
+    auto sum = summary_for("config_cache");
+    const auto start = Clock::now();
+    SqliteStatement s(file.handle(), "SELECT rowid, key, value, last_updated FROM config_cache");
+    pqxx::work tx(conn);
+    while (s.step()) {
+      ++sum.read;
+      const auto row = [&] { return std::vector{display(s, 1), display(s, 2), display(s, 3)}; };
+      if (s.is_null(1) || s.text(1).empty()) {
+        reject(sum, {"config_cache", s.int64(0), "key is empty", row()});
+        continue;
+      }
+      std::optional<std::string> ts;
+      if (!s.is_null(3)) {
+        ts = naive_timestamp(s.text(3));
+        if (!ts) {
+          reject(sum, {"config_cache", s.int64(0),
+                       "last_updated is not YYYY-MM-DD HH:MM:SS[.ffffff]", row()});
+          continue;
+        }
+      }
+      JsonProbe probe;
+      std::optional<std::string> value;
+      if (!s.is_null(2)) value = as_json(s.text(2), probe);
+      if (options_.dry_run) continue;
+      try {
+        pqxx::subtransaction one(tx, "import_row");
+        const auto r = one.exec_params0(
+            "INSERT INTO config_cache (key, value, last_updated) VALUES "
+            "($1, $2::jsonb, coalesce($3::timestamptz, now())) ON CONFLICT (key) DO NOTHING",
+            std::string(s.text(1)), value ? value->c_str() : nullptr, ts ? ts->c_str() : nullptr);
+        one.commit();
+        (r.affected_rows() == 1 ? sum.imported : sum.already_present) += 1;
+      } catch (const pqxx::sql_error& e) {
+        reject(sum, {"config_cache", s.int64(0), e.what(), row()});
+      }
+    }
+    tx.commit();
+    sum.seconds = seconds_since(start);
+    report.tables.push_back(sum);
+  }
+
+  // production_cache: the latest energy per port.
+  {
+    auto sum = summary_for("production_cache");
+    const auto start = Clock::now();
+    SqliteStatement s(file.handle(),
+                      "SELECT rowid, serial_number, port_number, today_production, "
+                      "total_production, last_updated FROM production_cache");
+    pqxx::work tx(conn);
+    while (s.step()) {
+      ++sum.read;
+      const auto row = [&] {
+        return std::vector{display(s, 1), display(s, 2), display(s, 3), display(s, 4),
+                           display(s, 5)};
+      };
+      const auto fail = [&](const std::string& why) {
+        reject(sum, {"production_cache", s.int64(0), why, row()});
+      };
+      const auto serial =
+          s.type(1) == SQLITE_TEXT ? normalize_serial(s.text(1)) : std::optional<std::string>{};
+      if (!serial) {
+        fail("serial_number is not 12 hex digits");
+        continue;
+      }
+      if (s.type(2) != SQLITE_INTEGER || s.int64(2) < 1 || s.int64(2) > 99) {
+        fail("port_number is not a number from 1 to 99");
+        continue;
+      }
+      const auto energy_ok = [&](int c) {
+        return s.is_null(c) || (s.type(c) == SQLITE_INTEGER && s.int64(c) >= 0);
+      };
+      if (!energy_ok(3) || !energy_ok(4) || (!s.is_null(3) && s.int64(3) > INT32_MAX)) {
+        fail("today_production/total_production is not a whole number of Wh");
+        continue;
+      }
+      const auto ts =
+          s.type(5) == SQLITE_TEXT ? naive_timestamp(s.text(5)) : std::optional<std::string>{};
+      if (!ts) {
+        fail("last_updated is not YYYY-MM-DD HH:MM:SS[.ffffff]");
+        continue;
+      }
+      see(seen, *serial, *ts, static_cast<long>(s.int64(2)));
+      if (options_.dry_run) continue;
+      try {
+        pqxx::subtransaction one(tx, "import_row");
+        const auto r = one.exec_params0(
+            "INSERT INTO production_cache (serial_number, port_number, today_production, "
+            "total_production, production_day, last_updated) VALUES ($1, $2, $3, $4, "
+            "($5::timestamp - make_interval(hours => $6))::date, $5::timestamptz) "
+            "ON CONFLICT (serial_number, port_number) DO NOTHING",
+            *serial, static_cast<int>(s.int64(2)), s.is_null(3) ? 0 : s.int64(3),
+            s.is_null(4) ? 0 : s.int64(4), *ts, options_.reset_hour);
+        one.commit();
+        (r.affected_rows() == 1 ? sum.imported : sum.already_present) += 1;
+      } catch (const pqxx::sql_error& e) {
+        fail(e.what());
+      }
+    }
+    tx.commit();
+    sum.seconds = seconds_since(start);
+    report.tables.push_back(sum);
+  }
+
+  // metrics: the big one, streamed in batches of COPY text.
+  {
+    auto sum = summary_for("metrics");
+    const auto start = Clock::now();
+    if (!present.at("metrics")) {
+      sum.missing = true;
+    } else {
+      const auto total = static_cast<std::uint64_t>(file.count("metrics"));
+      const std::string table(schema::kSystemMetrics);
+      const std::string stage = "smiles_import_stage";
+      if (!options_.dry_run) {
+        pqxx::nontransaction(conn).exec0("CREATE TEMP TABLE IF NOT EXISTS " + stage + " (LIKE " +
+                                         table + ")");
+      }
+      MetricsReader reader(file, options_.batch_rows, [&](const ImportReject& r) {
+        if (options_.on_reject) options_.on_reject(r);
+      });
+      std::uint64_t done = 0;
+      while (auto batch = reader.next()) {
+        const auto rows = batch->rowids.size();
+        if (!options_.dry_run) {
+          pqxx::work tx(conn);
+          BatchOutcome o;
+          try {
+            o = write_rows(tx, table, stage, batch->copy_text, rows);
+          } catch (const pqxx::sql_error&) {
+            // A row PostgreSQL refuses (e.g. 2025-02-30): find it, keep the others.
+            o = {};
+            const auto lines = batch->lines();
+            for (std::size_t i = 0; i < lines.size(); ++i) {
+              try {
+                const auto r = write_rows(tx, table, stage, std::string(lines[i]) + "\n", 1);
+                o.imported += r.imported;
+                o.present += r.present;
+              } catch (const pqxx::sql_error& e) {
+                ++o.rejected;
+                if (options_.on_reject) {
+                  options_.on_reject(
+                      {"metrics", batch->rowids[i], e.what(), {std::string(lines[i])}});
+                }
+              }
+            }
+          }
+          tx.commit();
+          sum.imported += o.imported;
+          sum.already_present += o.present;
+          sum.rejected += o.rejected;
+        }
+        done += rows;
+        if (options_.on_progress) {
+          options_.on_progress({"metrics", done + reader.rejected(), total, seconds_since(start)});
+        }
+      }
+      sum.read = reader.read();
+      sum.rejected += reader.rejected();
+      for (const auto& [serial, s] : reader.seen()) {
+        see(seen, serial, s.first, s.max_port);
+        see(seen, serial, s.last, s.max_port);
+      }
+    }
+    sum.seconds = seconds_since(start);
+    report.tables.push_back(sum);
+  }
+
+  // Inverters for every serial met: type from the serial, first/last seen widened.
+  if (!options_.dry_run && !seen.empty()) {
+    pqxx::work tx(conn);
+    for (const auto& [serial, s] : seen) {
+      const auto r = tx.exec_params1(
+          "INSERT INTO inverters (serial_number, inverter_type, port_count, first_seen, last_seen) "
+          "VALUES ($1, $2, $3, $4::timestamptz, $5::timestamptz) ON CONFLICT (serial_number) DO "
+          "UPDATE SET first_seen = least(inverters.first_seen, excluded.first_seen), "
+          "last_seen = greatest(inverters.last_seen, excluded.last_seen), "
+          "port_count = greatest(inverters.port_count, excluded.port_count) "
+          "RETURNING (xmax = 0)",
+          serial, std::string(family_for_serial(serial).inverter_type),
+          static_cast<int>(std::clamp(s.max_port, 0L, 99L)), s.first, s.last);
+      if (r[0].as<bool>()) ++report.inverters_added;
+    }
+    tx.commit();
+  }
+  return report;
+}
+
+}  // namespace
+
+ImportReport SqliteV1Importer::run(const std::string& path) {
+  SqliteFile file(path);
+  auto conn = pool_.acquire();
+  set_time_zone(*conn, options_.timezone);
+  return import_file(file, *conn, options_);
+}
+
+namespace {
+
+// An order-independent checksum of rows: the sum of a 60-bit slice of md5(row text).
+std::string checksum_sql(const std::string& row_text, const std::string& from) {
+  return "SELECT coalesce(to_hex((sum(('x' || left(md5(" + row_text +
+         "), 15))::bit(60)::bigint) % 1152921504606846976)::bigint), '0') FROM " + from;
+}
+
+struct Comparison {
+  std::string table;
+  std::string key_match;    // s and d are the file's (temporary) and the database's row
+  std::string value_match;  // on top of the key
+  std::string row_text;     // for the checksum, over s.* or d.*
+};
+
+const std::vector<Comparison>& comparisons() {
+  static const std::vector<Comparison> c{
+      {"config_cache", "d.key = s.key", "d.value IS NOT DISTINCT FROM s.value",
+       "x.key || '|' || coalesce(x.value::text, '')"},
+      {"production_cache", "d.serial_number = s.serial_number AND d.port_number = s.port_number",
+       "d.today_production = s.today_production AND d.total_production = s.total_production "
+       "AND d.last_updated = s.last_updated",
+       "x.serial_number || '|' || x.port_number || '|' || x.today_production || '|' || "
+       "x.total_production || '|' || extract(epoch FROM x.last_updated)"},
+      {"system_metrics",
+       "d.metric_name = s.metric_name AND d.\"timestamp\" = s.\"timestamp\" AND "
+       "coalesce(d.tags, 'null'::jsonb) = coalesce(s.tags, 'null'::jsonb) AND "
+       "coalesce(d.metric_value, 'NaN'::float8) = coalesce(s.metric_value, 'NaN'::float8)",
+       "true",
+       "x.metric_name || '|' || extract(epoch FROM x.\"timestamp\") || '|' || "
+       "coalesce(x.metric_value::text, '') || '|' || coalesce(x.tags::text, '')"},
+  };
+  return c;
+}
+
+}  // namespace
+
+VerifyReport SqliteV1Importer::verify(const std::string& path) {
+  SqliteFile file(path);
+  const auto present = check_source_shape(file);
+  auto conn = pool_.acquire();
+  set_time_zone(*conn, options_.timezone);
+  const std::vector<std::string> shadowed{"config_cache", "production_cache", "system_metrics",
+                                          "inverters"};
+  // The file goes, through the import itself, into temporary tables of the same
+  // names, which shadow the real ones for this session only.
+  {
+    pqxx::work tx(*conn);
+    for (const auto& t : shadowed) {
+      tx.exec0("DROP TABLE IF EXISTS pg_temp." + t);
+      tx.exec0("CREATE TEMP TABLE " + t + " (LIKE public." + t + " INCLUDING ALL)");
+    }
+    tx.commit();
+  }
+  VerifyReport report;
+  try {
+    ImportOptions quiet = options_;
+    quiet.dry_run = false;
+    quiet.on_reject = nullptr;
+    import_file(file, *conn, quiet);
+    pqxx::nontransaction tx(*conn);
+    for (const auto& c : comparisons()) {
+      if (c.table == "system_metrics" && !present.at("metrics")) continue;
+      const std::string s = "pg_temp." + c.table + " s";
+      const std::string d = "public." + c.table + " d";
+      const auto counts =
+          tx.exec1("SELECT count(*), count(*) FILTER (WHERE EXISTS (SELECT 1 FROM " + d +
+                   " WHERE " + c.key_match + " AND " + c.value_match +
+                   ")), count(*) FILTER (WHERE EXISTS (SELECT 1 "
+                   "FROM " +
+                   d + " WHERE " + c.key_match + ")) FROM " + s);
+      VerifyTable t;
+      t.table = c.table;
+      t.source_rows = counts[0].as<std::uint64_t>();
+      t.found = counts[1].as<std::uint64_t>();
+      t.differing = counts[2].as<std::uint64_t>() - t.found;
+      t.missing = t.source_rows - counts[2].as<std::uint64_t>();
+      auto row_text = [&](const std::string& alias) {
+        std::string r = c.row_text;
+        for (std::size_t p = 0; (p = r.find("x.", p)) != std::string::npos; p += alias.size())
+          r.replace(p, 2, alias + ".");
+        return r;
+      };
+      t.source_checksum = tx.exec1(checksum_sql(row_text("s"), s))[0].as<std::string>();
+      t.database_checksum =
+          tx.exec1(checksum_sql(row_text("d"), d + " WHERE EXISTS (SELECT 1 FROM " + s + " WHERE " +
+                                                   c.key_match + ")"))[0]
+              .as<std::string>();
+      report.tables.push_back(t);
+    }
+  } catch (...) {
+    pqxx::nontransaction cleanup(*conn);
+    for (const auto& t : shadowed) cleanup.exec0("DROP TABLE IF EXISTS pg_temp." + t);
+    throw;
+  }
+  pqxx::nontransaction cleanup(*conn);
+  for (const auto& t : shadowed) cleanup.exec0("DROP TABLE IF EXISTS pg_temp." + t);
+  return report;
+}
+
+}  // namespace smiles::storage
