@@ -107,6 +107,30 @@ TEST(Migrator, UnknownAndLegacyShapesAreRecognised) {
   EXPECT_EQ(Migrator(pool_l).status().shape, SchemaShape::kLegacyPythonV2);
 }
 
+// Migration 2 makes system_metrics rows unique (imports rely on ON CONFLICT) and
+// removes exact duplicates an older database may hold first.
+TEST(Migrator, SystemMetricsIdentityRemovesDuplicatesAndStopsNewOnes) {
+  TestDatabase db;
+  ConnectionPool pool(db.config(1, 0));
+  auto first = builtin_migrations();
+  ASSERT_GE(first.size(), 2U);
+  first.resize(1);
+  Migrator(pool, first).upgrade();
+  const std::string row = "INSERT INTO system_metrics VALUES ('2025-01-01T00:00:00Z', 'p', ";
+  for (int i = 0; i < 2; ++i) {
+    db.exec(row + "1.5, '{\"port\": 1}')");
+    db.exec(row + "1.5, NULL)");
+    db.exec(row + "NULL, NULL)");
+  }
+  db.exec(row + "2.5, '{\"port\": 1}')");  // another value: another sample
+  Migrator(pool).upgrade();
+  EXPECT_EQ(db.scalar("SELECT count(*) FROM system_metrics"), "4");
+  for (const char* again : {"1.5, '{\"port\": 1}')", "1.5, NULL)", "NULL, NULL)"}) {
+    db.exec(row + again + " ON CONFLICT DO NOTHING");
+  }
+  EXPECT_EQ(db.scalar("SELECT count(*) FROM system_metrics"), "4");
+}
+
 TEST(Migration, ChecksumChangesWithTheSql) {
   Migration a{1, "x", "CREATE TABLE a (id int);"};
   Migration b = a;

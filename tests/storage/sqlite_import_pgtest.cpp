@@ -1,0 +1,306 @@
+// `hoymiles-smiles import sqlite` end to end: generated v1 files (scripts/make-v1-db),
+// the real binary, a real PostgreSQL.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "process.h"
+#include "temp_dir.h"
+#include "test_database.h"
+
+namespace smiles::storage {
+namespace {
+
+using namespace std::chrono_literals;
+using test::ChildProcess;
+using test::cli_path;
+using test::CommandResult;
+using test::run_command;
+using test::TempDir;
+using test::TestDatabase;
+
+// Writes a v1 file; returns the generator's account of the oddities it put in.
+nlohmann::json make_v1(const std::string& path, std::vector<std::string> args = {}) {
+  std::vector<std::string> argv{"python3", SMILES_SOURCE_DIR "/scripts/make-v1-db", path};
+  argv.insert(argv.end(), args.begin(), args.end());
+  const auto r = run_command(argv, 120s);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  return nlohmann::json::parse(r.out);
+}
+
+CommandResult import(const TestDatabase& db, const std::string& file,
+                     std::vector<std::string> args = {}) {
+  std::vector<std::string> argv{cli_path(),       "import", "sqlite",       file,
+                                "--database-url", db.url(), "--no-progress"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return run_command(argv, 120s);
+}
+
+// The last line about a table: import summary (read, imported, already present,
+// rejected) or, after it, verify (in file, found, differing, missing).
+std::vector<long> summary(const std::string& out, const std::string& table) {
+  std::istringstream in(out);
+  std::string line;
+  std::vector<long> found;
+  while (std::getline(in, line)) {
+    std::istringstream l(line);
+    std::string name;
+    l >> name;
+    if (name != table) continue;
+    found.assign(4, -1);
+    for (auto& x : found) l >> x;
+  }
+  return found;
+}
+
+long count(const TestDatabase& db, const std::string& table) {
+  return std::stol(db.scalar("SELECT count(*) FROM " + table));
+}
+
+// Everything a table holds, as one fingerprint.
+std::string fingerprint(const TestDatabase& db, const std::string& table) {
+  return db.scalar(
+      "SELECT count(*) || ':' || coalesce(md5(string_agg(t::text, ',' ORDER BY "
+      "t::text)), '') FROM " +
+      table + " t");
+}
+
+long public_tables(const TestDatabase& db) {
+  return std::stol(db.scalar("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'"));
+}
+
+TEST(SqliteImport, EveryOddityIsImportedOrRejectedWithExactCounts) {
+  TempDir dir("smiles-import");
+  const auto file = dir.path() / "hoymiles-smiles.db";
+  const auto odd = make_v1(file, {"--metrics", "20000", "--oddities"});
+  TestDatabase db;
+  const auto rejects = dir.path() / "rejects.csv";
+  auto r = import(db, file, {"--timezone", "Europe/Berlin", "--rejects", rejects});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+
+  const long bad = odd["rejects"]["metrics"];
+  const long dups = odd["duplicates"];
+  ASSERT_GT(bad, 0);
+  ASSERT_GT(dups, 0);
+  EXPECT_EQ(summary(r.out, "metrics"), (std::vector<long>{20000, 20000 - bad - dups, dups, bad}));
+  EXPECT_EQ(count(db, "system_metrics"), 20000 - bad - dups);
+  EXPECT_EQ(summary(r.out, "production_cache"), (std::vector<long>{9, 8, 0, 1}));
+  EXPECT_EQ(summary(r.out, "config_cache"), (std::vector<long>{6, 6, 0, 0}));
+
+  // NULL tags stay NULL; tags and config values that are not JSON become JSON strings.
+  EXPECT_EQ(count(db, "system_metrics WHERE tags IS NULL"), odd["null_tags"].get<long>());
+  EXPECT_EQ(count(db, "system_metrics WHERE jsonb_typeof(tags) = 'string'"),
+            odd["bad_tags"].get<long>());
+  EXPECT_EQ(db.scalar("SELECT value #>> '{}' FROM config_cache WHERE key = 'broken'"), "{not json");
+  EXPECT_EQ(db.scalar("SELECT value ->> 'hour' FROM config_cache WHERE key = 'last_reset'"), "23");
+
+  // Naive local times, with and without fraction, read in Europe/Berlin (CET here).
+  EXPECT_EQ(db.scalar("SELECT min(\"timestamp\") AT TIME ZONE 'UTC' FROM system_metrics"),
+            "2024-03-30 11:00:00");
+  EXPECT_GT(odd["no_fraction"].get<long>(), 0);
+
+  // An inverter per serial met, its type from the serial.
+  EXPECT_EQ(count(db, "inverters"), 4);
+  EXPECT_EQ(db.scalar("SELECT string_agg(inverter_type, ',' ORDER BY serial_number) FROM "
+                      "inverters"),
+            "MI,HM,HMS,HM");
+  EXPECT_EQ(db.scalar("SELECT max(port_count) FROM inverters"), "2");
+
+  // Every rejected row is in the reject file with its reason.
+  std::ifstream in(rejects);
+  std::string line;
+  std::getline(in, line);
+  EXPECT_EQ(line, "table,rowid,reason,values");
+  long lines = 0;
+  while (std::getline(in, line)) {
+    ++lines;
+    std::istringstream fields(line);
+    std::string table, rowid, reason;
+    std::getline(fields, table, ',');
+    std::getline(fields, rowid, ',');
+    std::getline(fields, reason, ',');
+    EXPECT_TRUE(table == "metrics" || table == "production_cache") << line;
+    EXPECT_GT(std::stol(rowid), 0) << line;
+    EXPECT_FALSE(reason.empty()) << line;
+  }
+  EXPECT_EQ(lines, bad + 1);
+
+  // A second run imports nothing and changes nothing.
+  const auto before = fingerprint(db, "system_metrics");
+  r = import(db, file, {"--timezone", "Europe/Berlin", "--rejects", rejects});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(summary(r.out, "metrics"), (std::vector<long>{20000, 0, 20000 - bad, bad}));
+  EXPECT_EQ(summary(r.out, "production_cache"), (std::vector<long>{9, 0, 8, 1}));
+  EXPECT_EQ(fingerprint(db, "system_metrics"), before);
+  EXPECT_NE(r.out.find("inverters added: 0"), std::string::npos) << r.out;
+}
+
+TEST(SqliteImport, DryRunReadsEverythingAndWritesNothing) {
+  TempDir dir("smiles-import");
+  const auto file = dir.path() / "v1.db";
+  const auto odd = make_v1(file, {"--metrics", "3000", "--oddities"});
+  TestDatabase db;
+  const auto rejects = dir.path() / "rejects.csv";
+  const auto r = import(db, file, {"--dry-run", "--rejects", rejects});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  const long bad = odd["rejects"]["metrics"];
+  const auto m = summary(r.out, "metrics");
+  ASSERT_EQ(m.size(), 4U) << r.out;
+  EXPECT_EQ(m[0], 3000);
+  EXPECT_EQ(m[1], 3000 - bad);  // importable
+  EXPECT_NE(r.out.find("schema would be upgraded"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("would reject metrics rowid"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("nothing was written"), std::string::npos) << r.out;
+  EXPECT_EQ(public_tables(db), 0);  // not even the schema
+  EXPECT_FALSE(std::filesystem::exists(rejects));
+}
+
+TEST(SqliteImport, RefusesBadFilesBeforeWritingAnything) {
+  TempDir dir("smiles-import");
+  TestDatabase db;
+  const auto good = dir.path() / "good.db";
+  make_v1(good, {"--metrics", "20000"});
+
+  struct Case {
+    std::string name;
+    std::string expect;
+  };
+  std::vector<Case> cases;
+  {
+    std::ofstream(dir.path() / "text.db") << "timestamp,metric_name\n2025-01-01,x\n";
+    cases.push_back({"text.db", "not an SQLite database"});
+    std::ofstream(dir.path() / "empty.db");
+    cases.push_back({"empty.db", "empty"});
+    ASSERT_EQ(run_command({"sqlite3", dir.path() / "other.db",
+                           "CREATE TABLE notes (id INTEGER, body TEXT); INSERT INTO notes "
+                           "VALUES (1, 'x');"})
+                  .exit_code,
+              0);
+    cases.push_back({"other.db", "not an S-Miles v1 bridge database"});
+    const auto size = std::filesystem::file_size(good);
+    std::filesystem::copy_file(good, dir.path() / "truncated.db");
+    std::filesystem::resize_file(dir.path() / "truncated.db", size / 2);
+    cases.push_back({"truncated.db", "truncated"});
+    cases.push_back({"missing.db", "cannot read"});
+  }
+  for (const auto& c : cases) {
+    const auto r = import(db, dir.path() / c.name);
+    EXPECT_EQ(r.exit_code, 1) << c.name << "\n" << r.out << r.err;
+    EXPECT_NE(r.err.find(c.expect), std::string::npos) << c.name << ": " << r.err;
+    EXPECT_NE(r.err.find("nothing was written"), std::string::npos) << c.name << ": " << r.err;
+    EXPECT_EQ(public_tables(db), 0) << c.name;
+  }
+
+  // A file the old bridge is still writing (an exclusive lock) is refused too.
+  ChildProcess holder({"python3", "-c",
+                       "import sqlite3, sys, time\n"
+                       "c = sqlite3.connect(sys.argv[1], isolation_level=None)\n"
+                       "c.execute('BEGIN EXCLUSIVE')\n"
+                       "c.execute(\"DELETE FROM config_cache WHERE key = 'x'\")\n"
+                       "print('locked', flush=True)\n"
+                       "time.sleep(60)\n",
+                       good});
+  ASSERT_TRUE(holder.wait_for_line("locked", 10s));
+  const auto r = import(db, good);
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_NE(r.err.find("locked by another program"), std::string::npos) << r.err;
+  EXPECT_EQ(public_tables(db), 0);
+  holder.stop(SIGKILL);
+
+  // Once the lock is gone the same file imports.
+  EXPECT_EQ(import(db, good).exit_code, 0);
+  EXPECT_EQ(count(db, "system_metrics"), 20000);
+}
+
+TEST(SqliteImport, OldFilesWithoutMetricsAndEmptyFilesImport) {
+  TempDir dir("smiles-import");
+  TestDatabase db;
+  make_v1(dir.path() / "old.db", {"--no-metrics-table"});
+  auto r = import(db, dir.path() / "old.db");
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("no such table in this file"), std::string::npos) << r.out;
+  EXPECT_EQ(count(db, "production_cache"), 8);
+  EXPECT_EQ(count(db, "system_metrics"), 0);
+
+  TestDatabase empty_db;
+  make_v1(dir.path() / "empty.db", {"--empty"});
+  r = import(empty_db, dir.path() / "empty.db");
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(summary(r.out, "metrics"), (std::vector<long>{0, 0, 0, 0}));
+  EXPECT_EQ(count(empty_db, "config_cache"), 0);
+}
+
+// kill -9 at any moment, start again: the same rows as a clean run, none twice.
+TEST(SqliteImport, KilledImportResumesToExactlyTheRowsOfACleanRun) {
+  TempDir dir("smiles-import");
+  const auto file = dir.path() / "v1.db";
+  make_v1(file, {"--metrics", "300000", "--oddities"});
+  TestDatabase clean;
+  ASSERT_EQ(import(clean, file, {"--rejects", dir.path() / "r0.csv"}).exit_code, 0);
+
+  TestDatabase db;
+  long last = -1;
+  for (long stop_after : {20000L, 150000L}) {
+    ChildProcess child({cli_path(), "import", "sqlite", file, "--database-url", db.url(),
+                        "--batch-rows", "2000", "--no-progress", "--rejects",
+                        dir.path() / "r1.csv"});
+    long seen = 0;
+    for (int i = 0; i < 3000 && seen < stop_after; ++i) {
+      std::this_thread::sleep_for(5ms);
+      seen = public_tables(db) == 0 ? 0 : count(db, "system_metrics");
+    }
+    child.stop(SIGKILL);
+    const long n = count(db, "system_metrics");
+    EXPECT_GT(n, last) << "the import made progress before the kill";
+    last = n;
+  }
+  EXPECT_LT(last, count(clean, "system_metrics")) << "killed before the end";
+  const auto r = import(db, file, {"--rejects", dir.path() / "r2.csv"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(fingerprint(db, "system_metrics"), fingerprint(clean, "system_metrics"));
+  EXPECT_EQ(fingerprint(db, "production_cache"), fingerprint(clean, "production_cache"));
+  EXPECT_EQ(fingerprint(db, "config_cache"), fingerprint(clean, "config_cache"));
+  EXPECT_EQ(db.scalar("SELECT string_agg(serial_number || inverter_type || port_count || "
+                      "first_seen || last_seen, ',' ORDER BY serial_number) FROM inverters"),
+            clean.scalar("SELECT string_agg(serial_number || inverter_type || port_count || "
+                         "first_seen || last_seen, ',' ORDER BY serial_number) FROM inverters"));
+}
+
+TEST(SqliteImport, VerifyComparesCountsAndChecksums) {
+  TempDir dir("smiles-import");
+  const auto file = dir.path() / "v1.db";
+  make_v1(file, {"--metrics", "5000", "--oddities"});
+  TestDatabase db;
+  auto r = import(db, file, {"--verify", "--rejects", dir.path() / "r.csv"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("verify: OK"), std::string::npos) << r.out;
+
+  db.exec("DELETE FROM system_metrics WHERE ctid IN (SELECT ctid FROM system_metrics LIMIT 7)");
+  db.exec(
+      "UPDATE production_cache SET total_production = total_production + 1 "
+      "WHERE port_number = 1");
+  r = import(db, file, {"--verify-only"});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_NE(r.out.find("verify: FAILED"), std::string::npos) << r.out;
+  const auto m = summary(r.out, "system_metrics");  // in file, found, differing, missing
+  ASSERT_EQ(m.size(), 4U) << r.out;
+  EXPECT_EQ(m[0] - m[1], 7);
+  EXPECT_EQ(m[3], 7);
+  const auto p = summary(r.out, "production_cache");
+  EXPECT_EQ(p[2], 4);  // differing: the database kept its own values
+  EXPECT_EQ(p[3], 0);
+  // verify-only wrote nothing back.
+  EXPECT_EQ(count(db, "system_metrics"), m[1]);
+  // An import repairs it; verify agrees.
+  r = import(db, file, {"--verify", "--rejects", dir.path() / "r.csv"});
+  EXPECT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_EQ(summary(r.out, "system_metrics"), (std::vector<long>{m[0], m[0], 0, 0}));
+  EXPECT_EQ(summary(r.out, "production_cache")[2], 4);  // kept, not overwritten
+}
+
+}  // namespace
+}  // namespace smiles::storage
