@@ -10,6 +10,7 @@
 
 #include "commands.h"
 #include "db_flags.h"
+#include "smiles/storage/archive.h"
 #include "smiles/storage/connection_pool.h"
 #include "smiles/storage/errors.h"
 #include "smiles/storage/migrator.h"
@@ -126,32 +127,57 @@ int print_verify(const storage::VerifyReport& v) {
   return v.ok() ? kExitOk : kExitFailure;
 }
 
+// Runs a command body, turning errors into a message and the exit code for their kind.
+int guarded(const char* me, const std::function<int()>& body) {
+  try {
+    return body();
+  } catch (const ConfigError& e) {
+    std::cerr << me << ": " << e.what() << "\n";
+    return kExitUsage;
+  } catch (const storage::SourceRefused& e) {
+    std::cerr << me << ": refused " << e.what() << "\nnothing was written\n";
+    return kExitFailure;
+  } catch (const IoError& e) {
+    std::cerr << me << ": " << e.what() << "\n";
+    return kExitUnreachable;
+  } catch (const Error& e) {
+    std::cerr << me << ": " << e.what() << "\n";
+    return kExitFailure;
+  }
+}
+
+// Brings the schema up to date unless told not to write; false when it cannot be.
+bool prepare_schema(storage::ConnectionPool& pool, const DbSettings& settings, bool write,
+                    const char* me) {
+  storage::Migrator migrator(
+      pool, storage::MigratorOptions{settings.rules.timezone, settings.rules.reset_hour});
+  const auto status = migrator.status();
+  if (status.up_to_date()) return true;
+  if (!status.problems.empty()) {
+    std::cout << storage::format_status(status);
+    std::cerr << me << ": the database schema needs attention first (see above)\n";
+    return false;
+  }
+  if (!write) {
+    std::cout << "dry run: the schema would be upgraded to version " << status.latest_version
+              << " first\n";
+    return true;
+  }
+  for (int v : migrator.upgrade().applied_versions)
+    std::cout << "applied schema migration " << v << "\n";
+  return true;
+}
+
 int run_import(const ImportOptions& o) {
   const char* me = "hoymiles-smiles import sqlite";
-  try {
+  return guarded(me, [&] {
     const auto settings = db_settings(o.db);
     // The file is checked before anything, the schema included, is written.
     storage::SqliteV1Importer::check(o.file);
     storage::ConnectionPool pool(settings.database);
     std::cout << "source   " << o.file << "\ndatabase " << storage::describe(settings.database)
               << "\ntimezone " << settings.rules.timezone << " (of the file's timestamps)\n";
-    storage::Migrator migrator(
-        pool, storage::MigratorOptions{settings.rules.timezone, settings.rules.reset_hour});
-    const auto status = migrator.status();
-    if (!status.up_to_date()) {
-      if (!status.problems.empty()) {
-        std::cout << storage::format_status(status);
-        std::cerr << me << ": the database schema needs attention first (see above)\n";
-        return kExitFailure;
-      }
-      if (o.dry_run) {
-        std::cout << "dry run: the schema would be upgraded to version " << status.latest_version
-                  << " first\n";
-      } else if (!o.verify_only) {
-        for (int v : migrator.upgrade().applied_versions)
-          std::cout << "applied schema migration " << v << "\n";
-      }
-    }
+    if (!prepare_schema(pool, settings, !o.dry_run && !o.verify_only, me)) return kExitFailure;
     RejectFile rejects(o.rejects);
     ProgressLine progress(!o.no_progress && isatty(STDERR_FILENO) == 1);
     storage::ImportOptions options;
@@ -185,22 +211,79 @@ int run_import(const ImportOptions& o) {
     }
     if (o.verify || o.verify_only) code = print_verify(importer.verify(o.file));
     return code;
-  } catch (const ConfigError& e) {
-    std::cerr << me << ": " << e.what() << "\n";
-    return kExitUsage;
-  } catch (const storage::SourceRefused& e) {
-    std::cerr << me << ": refused " << e.what() << "\nnothing was written\n";
-    return kExitFailure;
-  } catch (const IoError& e) {
-    std::cerr << me << ": " << e.what() << "\n";
-    return kExitUnreachable;
-  } catch (const Error& e) {
-    std::cerr << me << ": " << e.what() << "\n";
-    return kExitFailure;
-  }
+  });
+}
+
+struct ArchiveOptions {
+  std::string dir;
+  DbFlags db;
+};
+
+int run_import_archive(const ArchiveOptions& o) {
+  const char* me = "hoymiles-smiles import archive";
+  return guarded(me, [&] {
+    const auto settings = db_settings(o.db);
+    const int latest = storage::builtin_migrations().back().version;
+    const auto manifest = storage::read_archive(o.dir, latest);  // checked before any write
+    std::cout << "archive  " << o.dir << " (schema version " << manifest.schema_version
+              << ", exported " << manifest.created_at << ")\ndatabase "
+              << storage::describe(settings.database) << "\n";
+    storage::ConnectionPool pool(settings.database);
+    if (!prepare_schema(pool, settings, true, me)) return kExitFailure;
+    const auto report = storage::import_archive(settings.database, o.dir, latest);
+    std::printf("\n%-18s %12s %12s %16s %10s %9s\n", "table", "rows", "imported", "already present",
+                "differing", "seconds");
+    for (const auto& t : report.tables) {
+      std::printf("%-18s %12llu %12llu %16llu %10llu %9.1f\n", t.name.c_str(),
+                  static_cast<unsigned long long>(t.rows),
+                  static_cast<unsigned long long>(t.imported),
+                  static_cast<unsigned long long>(t.already_present),
+                  static_cast<unsigned long long>(t.differing), t.seconds);
+    }
+    std::cout << "manifest verified: every table's row count and checksum match\n";
+    return kExitOk;
+  });
+}
+
+struct ExportOptions {
+  std::string dir;
+  DbFlags db;
+};
+
+int run_export(const ExportOptions& o) {
+  const char* me = "hoymiles-smiles export";
+  return guarded(me, [&] {
+    const auto settings = db_settings(o.db);
+    std::cout << "database " << storage::describe(settings.database) << "\nexport   " << o.dir
+              << "\n";
+    const auto report = storage::export_archive(settings.database, o.dir);
+    std::printf("\n%-18s %12s  %s\n", "table", "rows", "file");
+    for (const auto& t : report.manifest.tables) {
+      std::printf("%-18s %12llu  %s\n", t.name.c_str(), static_cast<unsigned long long>(t.rows),
+                  t.file.c_str());
+    }
+    std::printf("schema version %d; %.1f MB in %.1f s; manifest: %s/%s\n",
+                report.manifest.schema_version, static_cast<double>(report.bytes) / 1e6,
+                report.seconds, o.dir.c_str(), storage::kArchiveManifest);
+    return kExitOk;
+  });
 }
 
 }  // namespace
+
+void add_export_command(CLI::App& app, CommandRun& run) {
+  auto o = std::make_shared<ExportOptions>();
+  auto* cmd = app.add_subcommand(
+      "export",
+      "Write every table as CSV plus manifest.json (schema version, row counts, checksums) into "
+      "a new directory: a portable copy to move or back up the database without pg_dump");
+  cmd->add_option("dir", o->dir, "a directory that does not exist yet (or is empty)")->required();
+  add_db_flags(cmd, o->db, "");
+  cmd->footer(
+      "Exit codes: 0 written, 1 database error, 2 bad arguments or a non-empty directory, "
+      "3 database unreachable or the directory cannot be written.");
+  cmd->callback([&run, o] { run = [o] { return run_export(*o); }; });
+}
 
 void add_import_command(CLI::App& app, CommandRun& run) {
   auto* cmd =
@@ -231,6 +314,19 @@ void add_import_command(CLI::App& app, CommandRun& run) {
       "refused, schema problem or verify found missing rows, 2 bad arguments, 3 database "
       "unreachable.");
   sqlite->callback([&run, o] { run = [o] { return run_import(*o); }; });
+
+  auto a = std::make_shared<ArchiveOptions>();
+  auto* archive = cmd->add_subcommand(
+      "archive",
+      "Load a directory written by `hoymiles-smiles export`: checks the manifest and every file "
+      "first, then loads each table in one transaction. Safe to repeat.");
+  archive->add_option("dir", a->dir, "the export directory (with manifest.json)")->required();
+  add_db_flags(archive, a->db, "");
+  archive->footer(
+      "Exit codes: 0 imported and verified against the manifest, 1 archive refused or rows not "
+      "matching the manifest (that table is rolled back), 2 bad arguments, 3 database "
+      "unreachable.");
+  archive->callback([&run, a] { run = [a] { return run_import_archive(*a); }; });
 }
 
 }  // namespace smiles::bridge

@@ -14,6 +14,7 @@ void add_probe_command(CLI::App& app, CommandRun& run);
 void add_db_command(CLI::App& app, CommandRun& run);
 void add_serve_command(CLI::App& app, CommandRun& run);
 void add_import_command(CLI::App& app, CommandRun& run);
+void add_export_command(CLI::App& app, CommandRun& run);
 
 // Exit codes shared by the commands (documented in --help and README).
 inline constexpr int kExitOk = 0;

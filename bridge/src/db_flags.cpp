@@ -8,6 +8,7 @@ void add_db_flags(CLI::App* cmd, DbFlags& flags, const std::string& timezone_hel
   cmd->add_option("--database-url", flags.database_url,
                   "PostgreSQL URL, e.g. postgresql://user:pass@host:5432/db [env: DATABASE_URL; "
                   "or DB_HOST, DB_PORT, DB_NAME, DB_USER, DB_PASSWORD]");
+  if (timezone_help.empty()) return;
   cmd->add_option("--timezone", flags.timezone, timezone_help + " [env: TIMEZONE, default UTC]");
   cmd->add_option("--reset-hour", flags.reset_hour,
                   "Local hour at which 'today' restarts [env: RESET_HOUR, default 0]")

@@ -15,7 +15,8 @@ struct DbFlags {
   std::string reset_hour;
 };
 
-// Adds --database-url, --timezone (help text per command) and --reset-hour.
+// Adds --database-url and, unless timezone_help is empty, --timezone (help text per
+// command) and --reset-hour.
 void add_db_flags(CLI::App* cmd, DbFlags& flags, const std::string& timezone_help);
 
 struct DbSettings {

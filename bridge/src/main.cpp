@@ -33,6 +33,7 @@ int main(int argc, char** argv) {
   add_db_command(app, run);
   add_serve_command(app, run);
   add_import_command(app, run);
+  add_export_command(app, run);
 
   try {
     app.parse(argc, argv);

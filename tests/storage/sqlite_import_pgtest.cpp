@@ -302,5 +302,91 @@ TEST(SqliteImport, VerifyComparesCountsAndChecksums) {
   EXPECT_EQ(summary(r.out, "production_cache")[2], 4);  // kept, not overwritten
 }
 
+CommandResult cli(std::vector<std::string> argv) {
+  argv.insert(argv.begin(), cli_path());
+  return run_command(argv, 120s);
+}
+
+const std::vector<std::string> kAllTables{"dtus",          "inverters",        "inverter_data",
+                                          "port_data",     "production_cache", "config_cache",
+                                          "system_metrics"};
+
+// export -> import archive: every table equal row for row; again: nothing new.
+TEST(Archive, ExportImportRoundTripIsEqualRowForRowAndIdempotent) {
+  TempDir dir("smiles-archive");
+  const auto file = dir.path() / "v1.db";
+  make_v1(file, {"--metrics", "20000", "--oddities"});
+  TestDatabase source;
+  ASSERT_EQ(import(source, file, {"--rejects", dir.path() / "r.csv"}).exit_code, 0);
+  // Readings as the bridge writes them, with NULLs, quotes and commas in text.
+  source.exec(
+      "INSERT INTO dtus VALUES ('roof, \"east\"', '10F700822465', 'tcp', 'tcp://10.0.0.5:502', "
+      "now()), ('garage', NULL, 'rtu', 'rtu:///dev/ttyUSB0?baud=9600', NULL)");
+  source.exec(
+      "INSERT INTO inverter_data SELECT '116100000007', '2025-06-01T00:00:00Z'::timestamptz + "
+      "n * interval '1 minute', 230.1 + n / 10.0, 50.01, NULL, 3, 0, 0, 1 FROM "
+      "generate_series(1, 3000) n");
+  source.exec(
+      "INSERT INTO port_data SELECT '116100000007', p, '2025-06-01T00:00:00Z'::timestamptz + "
+      "n * interval '1 minute', 31.5, 0.1 + 0.2, 1e-7 * n, n, 1000000000000 + n FROM "
+      "generate_series(1, 3000) n, generate_series(1, 4) p");
+
+  const auto archive = dir.path() / "export";
+  auto r = cli({"export", archive, "--database-url", source.url()});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_TRUE(std::filesystem::exists(archive / "manifest.json"));
+
+  TestDatabase copy;
+  r = cli({"import", "archive", archive, "--database-url", copy.url()});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("manifest verified"), std::string::npos) << r.out;
+  for (const auto& t : kAllTables) {
+    EXPECT_EQ(fingerprint(copy, t), fingerprint(source, t)) << t;
+  }
+  EXPECT_EQ(count(copy, "port_data"), 12000);
+
+  r = cli({"import", "archive", archive, "--database-url", copy.url()});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  const auto m = summary(r.out, "port_data");  // rows, imported, already present, differing
+  EXPECT_EQ(m, (std::vector<long>{12000, 0, 12000, 0}));
+  for (const auto& t : kAllTables) EXPECT_EQ(fingerprint(copy, t), fingerprint(source, t)) << t;
+
+  // Exporting into a directory that holds files is refused.
+  r = cli({"export", archive, "--database-url", source.url()});
+  EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+  EXPECT_NE(r.err.find("not empty"), std::string::npos) << r.err;
+}
+
+TEST(Archive, DamagedOrIncompleteArchivesAreRefusedWithoutWriting) {
+  TempDir dir("smiles-archive");
+  TestDatabase source;
+  ASSERT_EQ(cli({"db", "upgrade", "--database-url", source.url()}).exit_code, 0);
+  source.exec(
+      "INSERT INTO port_data SELECT '116100000007', 1, '2025-06-01T00:00:00Z'::timestamptz + "
+      "n * interval '1 minute', 31.5, 1.5, 47.25, n, 5000 + n FROM generate_series(1, 500) n");
+  const auto archive = dir.path() / "export";
+  ASSERT_EQ(cli({"export", archive, "--database-url", source.url()}).exit_code, 0);
+
+  TestDatabase target;
+  // A changed value: the file checksum no longer matches.
+  {
+    std::fstream f(archive / "port_data.csv", std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(-3, std::ios::end);
+    f.put('9');
+  }
+  auto r = cli({"import", "archive", archive, "--database-url", target.url()});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_NE(r.err.find("checksum"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("nothing was written"), std::string::npos) << r.err;
+  EXPECT_EQ(public_tables(target), 0);
+
+  // No manifest: an export that did not finish.
+  std::filesystem::remove(archive / "manifest.json");
+  r = cli({"import", "archive", archive, "--database-url", target.url()});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_NE(r.err.find("manifest.json"), std::string::npos) << r.err;
+  EXPECT_EQ(public_tables(target), 0);
+}
+
 }  // namespace
 }  // namespace smiles::storage

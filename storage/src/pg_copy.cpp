@@ -1,0 +1,104 @@
+#include "pg_copy.h"
+
+#include <memory>
+#include <vector>
+
+#include "smiles/storage/errors.h"
+
+namespace smiles::storage {
+
+namespace {
+using Result = std::unique_ptr<PGresult, decltype(&PQclear)>;
+}
+
+PgCopyConnection::PgCopyConnection(const std::string& conninfo, const std::string& describe)
+    : conn_(PQconnectdb(conninfo.c_str())) {
+  if (conn_ == nullptr || PQstatus(conn_) != CONNECTION_OK) {
+    const std::string why = conn_ ? PQerrorMessage(conn_) : "out of memory";
+    PQfinish(conn_);
+    conn_ = nullptr;
+    throw DatabaseUnavailable("cannot connect to " + describe + ": " + why);
+  }
+}
+
+PgCopyConnection::~PgCopyConnection() { PQfinish(conn_); }
+
+void PgCopyConnection::fail(const std::string& what, PGresult* result) {
+  std::string why = result != nullptr ? PQresultErrorMessage(result) : "";
+  if (why.empty()) why = PQerrorMessage(conn_);
+  while (!why.empty() && (why.back() == '\n' || why.back() == ' ')) why.pop_back();
+  if (PQstatus(conn_) != CONNECTION_OK) throw DatabaseUnavailable(what + ": " + why);
+  throw StorageError(what + ": " + why);
+}
+
+std::string PgCopyConnection::exec(const std::string& sql) {
+  Result r(PQexec(conn_, sql.c_str()), &PQclear);
+  const auto status = PQresultStatus(r.get());
+  if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) fail(sql.substr(0, 80), r.get());
+  if (status == PGRES_TUPLES_OK && PQntuples(r.get()) > 0 && PQnfields(r.get()) > 0) {
+    return PQgetvalue(r.get(), 0, 0);
+  }
+  return PQcmdTuples(r.get());
+}
+
+void PgCopyConnection::copy_out(const std::string& sql,
+                                const std::function<void(std::string_view)>& sink) {
+  Result start(PQexec(conn_, sql.c_str()), &PQclear);
+  if (PQresultStatus(start.get()) != PGRES_COPY_OUT) fail(sql.substr(0, 80), start.get());
+  for (;;) {
+    char* buf = nullptr;
+    const int n = PQgetCopyData(conn_, &buf, 0);
+    if (n > 0) {
+      std::unique_ptr<char, decltype(&PQfreemem)> hold(buf, &PQfreemem);
+      sink(std::string_view(buf, static_cast<std::size_t>(n)));
+      continue;
+    }
+    if (n == -1) break;
+    fail("reading COPY data", nullptr);
+  }
+  Result end(PQgetResult(conn_), &PQclear);
+  if (PQresultStatus(end.get()) != PGRES_COMMAND_OK) fail(sql.substr(0, 80), end.get());
+  while (Result more{PQgetResult(conn_), &PQclear}) {
+  }
+}
+
+std::uint64_t PgCopyConnection::copy_in(
+    const std::string& sql, const std::function<std::size_t(char*, std::size_t)>& source) {
+  Result start(PQexec(conn_, sql.c_str()), &PQclear);
+  if (PQresultStatus(start.get()) != PGRES_COPY_IN) fail(sql.substr(0, 80), start.get());
+  std::vector<char> buf(1 << 20);
+  try {
+    for (;;) {
+      const auto n = source(buf.data(), buf.size());
+      if (n == 0) break;
+      if (PQputCopyData(conn_, buf.data(), static_cast<int>(n)) != 1)
+        fail("sending COPY data", nullptr);
+    }
+  } catch (...) {
+    PQputCopyEnd(conn_, "aborted by the client");
+    while (Result more{PQgetResult(conn_), &PQclear}) {
+    }
+    throw;
+  }
+  if (PQputCopyEnd(conn_, nullptr) != 1) fail("ending COPY", nullptr);
+  Result end(PQgetResult(conn_), &PQclear);
+  if (PQresultStatus(end.get()) != PGRES_COMMAND_OK) fail(sql.substr(0, 80), end.get());
+  const std::uint64_t rows = std::stoull(PQcmdTuples(end.get()));
+  while (Result more{PQgetResult(conn_), &PQclear}) {
+  }
+  return rows;
+}
+
+std::string PgCopyConnection::quote_identifier(std::string_view name) const {
+  std::unique_ptr<char, decltype(&PQfreemem)> q(PQescapeIdentifier(conn_, name.data(), name.size()),
+                                                &PQfreemem);
+  return q ? std::string(q.get()) : std::string();
+}
+
+std::string PgCopyConnection::quote_literal(std::string_view text) const {
+  std::unique_ptr<char, decltype(&PQfreemem)> q(PQescapeLiteral(conn_, text.data(), text.size()),
+                                                &PQfreemem);
+  return q ? std::string(q.get()) : std::string();
+}
+
+}  // namespace smiles::storage
