@@ -77,7 +77,10 @@ std::string_view SqliteStatement::text(int column) const {
 
 SqliteFile::SqliteFile(const std::string& path, int lock_wait_ms) : path_(path) {
   check_header(path);
-  if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
+  // NOMUTEX: one thread at a time uses the connection; per-call locking cost a
+  // quarter of the import's reading time.
+  if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nullptr) !=
+      SQLITE_OK) {
     const std::string why = db_ ? sqlite3_errmsg(db_) : "out of memory";
     sqlite3_close(db_);
     db_ = nullptr;

@@ -33,6 +33,7 @@ class SqliteStatement {
 
 class SqliteFile {
  public:
+  // Not thread-safe: one thread at a time may use the file and its statements.
   // Opens read-only and checks: an SQLite header, not truncated, not locked by a
   // writer (waits up to lock_wait_ms). Holds a read transaction until destroyed,
   // so everything read comes from one consistent snapshot. Throws SourceRefused.

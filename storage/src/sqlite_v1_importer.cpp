@@ -175,23 +175,26 @@ std::string as_json(std::string_view text, JsonProbe& probe) {
 
 // COPY text format: \N is NULL; backslash, tab, newline and CR are escaped.
 void copy_field(std::string& out, std::string_view v) {
-  for (char c : v) {
-    switch (c) {
-      case '\\':
-        out += "\\\\";
-        break;
+  std::size_t pos = 0;
+  for (;;) {
+    const auto special = v.find_first_of("\\\t\n\r", pos);
+    out.append(v.data() + pos, (special == std::string_view::npos ? v.size() : special) - pos);
+    if (special == std::string_view::npos) return;
+    out += '\\';
+    switch (v[special]) {
       case '\t':
-        out += "\\t";
+        out += 't';
         break;
       case '\n':
-        out += "\\n";
+        out += 'n';
         break;
       case '\r':
-        out += "\\r";
+        out += 'r';
         break;
       default:
-        out += c;
+        out += '\\';
     }
+    pos = special + 1;
   }
 }
 
@@ -228,16 +231,18 @@ void see(SeenInverters& seen, const std::string& serial, const std::string& ts, 
 // --- the metrics stream -------------------------------------------------------------
 
 // A batch of converted metrics rows as COPY text, with the source rowid of each line.
+// Lines are separated, not terminated, by newlines: the text goes to the server as
+// it is (libpqxx adds the last newline).
 struct Batch {
   std::string copy_text;
   std::vector<std::int64_t> rowids;
   std::vector<std::string_view> lines() const {
     std::vector<std::string_view> out;
-    std::size_t pos = 0;
-    while (pos < copy_text.size()) {
-      const auto end = copy_text.find('\n', pos);
-      out.emplace_back(copy_text.data() + pos, end - pos);
-      pos = end + 1;
+    std::string_view rest(copy_text);
+    while (!rest.empty()) {
+      const auto end = std::min(rest.find('\n'), rest.size());
+      out.push_back(rest.substr(0, end));
+      rest.remove_prefix(std::min(end + 1, rest.size()));
     }
     return out;
   }
@@ -285,10 +290,9 @@ class MetricsReader {
           file_.handle(),
           "SELECT rowid, \"timestamp\", metric_name, metric_value, tags FROM metrics");
       Batch batch;
-      JsonProbe probe;
       while (s.step()) {
         ++read_;
-        convert(s, batch, probe);
+        convert(s, batch);
         if (batch.rowids.size() >= batch_rows_ && !push(std::move(batch))) return;
         if (batch.rowids.size() >= batch_rows_) batch = Batch{};
       }
@@ -320,7 +324,27 @@ class MetricsReader {
              {display(s, 1), display(s, 2), display(s, 3), display(s, 4)}});
   }
 
-  void convert(const SqliteStatement& s, Batch& batch, JsonProbe& probe) {
+  // Tags repeat with every poll (one set per port and metric): each distinct text
+  // is checked once, in a small direct-mapped cache.
+  struct Tags {
+    std::string text;  // as in the file
+    std::string json;  // for the jsonb column
+    std::string serial;
+    long port = 0;
+  };
+  const Tags& tags_of(std::string_view text) {
+    auto& slot = tags_cache_[std::hash<std::string_view>{}(text) % tags_cache_.size()];
+    if (slot.text != text) {
+      JsonProbe probe;
+      slot.text = text;
+      slot.json = as_json(text, probe);
+      slot.serial = probe.serial;
+      slot.port = probe.port;
+    }
+    return slot;
+  }
+
+  void convert(const SqliteStatement& s, Batch& batch) {
     for (int c = 1; c <= 4; ++c) {
       if (s.type(c) == SQLITE_BLOB) return reject(s, "a value is binary (BLOB), not text");
       if (s.type(c) == SQLITE_TEXT && s.text(c).find('\0') != std::string_view::npos)
@@ -340,11 +364,10 @@ class MetricsReader {
     } else if (has_value) {
       value = s.real(3);
     }
-    probe = JsonProbe{};
-    std::optional<std::string> tags;
-    if (!s.is_null(4)) tags = as_json(s.text(4), probe);
+    const Tags* tags = s.is_null(4) ? nullptr : &tags_of(s.text(4));
 
     auto& out = batch.copy_text;
+    if (!out.empty()) out += '\n';
     copy_field(out, *ts);
     out += '\t';
     copy_field(out, s.text(2));
@@ -356,13 +379,14 @@ class MetricsReader {
     }
     out += '\t';
     if (tags) {
-      copy_field(out, *tags);
+      copy_field(out, tags->json);
     } else {
       out += "\\N";
     }
-    out += '\n';
     batch.rowids.push_back(s.int64(0));
-    if (auto serial = normalize_serial(probe.serial)) see(seen_, *serial, *ts, probe.port);
+    if (tags != nullptr && !tags->serial.empty()) {
+      if (auto serial = normalize_serial(tags->serial)) see(seen_, *serial, *ts, tags->port);
+    }
   }
 
   const SqliteFile& file_;
@@ -370,6 +394,7 @@ class MetricsReader {
   std::function<void(const ImportReject&)> reject_;
   std::uint64_t read_ = 0, rejected_ = 0;
   SeenInverters seen_;
+  std::vector<Tags> tags_cache_ = std::vector<Tags>(1024);
   std::mutex mutex_;
   std::condition_variable changed_;
   std::deque<Batch> queue_;
@@ -385,10 +410,10 @@ void copy_text(pqxx::transaction_base& tx, const std::string& table,
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wdeprecated-declarations"
   // tablewriter is libpqxx 6.4's only public way to send ready COPY text; the whole
-  // batch goes in one message (write_raw_line appends the final newline).
+  // batch goes in one message (write_raw_line adds the final newline).
   pqxx::tablewriter w(tx, table, columns.begin(), columns.end());
 #pragma GCC diagnostic pop
-  w.write_raw_line(text.substr(0, text.size() - 1));
+  w.write_raw_line(text);
   w.complete();
 }
 
@@ -423,6 +448,56 @@ BatchOutcome write_rows(pqxx::dbtransaction& tx, const std::string& table, const
   o.imported = static_cast<std::uint64_t>(r.affected_rows());
   o.present = rows - o.imported;
   return o;
+}
+
+// A batch through write_rows; when PostgreSQL refuses one of its rows (e.g. a
+// 2025-02-30 timestamp), row by row so only that row is rejected.
+BatchOutcome write_batch(pqxx::dbtransaction& tx, const std::string& table,
+                         const std::string& stage, const Batch& batch,
+                         const std::function<void(const ImportReject&)>& on_reject) {
+  try {
+    return write_rows(tx, table, stage, batch.copy_text, batch.rowids.size());
+  } catch (const pqxx::sql_error&) {
+  }
+  BatchOutcome o;
+  const auto lines = batch.lines();
+  for (std::size_t i = 0; i < lines.size(); ++i) {
+    try {
+      const auto r = write_rows(tx, table, stage, std::string(lines[i]), 1);
+      o.imported += r.imported;
+      o.present += r.present;
+    } catch (const pqxx::sql_error& e) {
+      ++o.rejected;
+      if (on_reject) on_reject({"metrics", batch.rowids[i], e.what(), {std::string(lines[i])}});
+    }
+  }
+  return o;
+}
+
+// Recreates the indexes dropped for a bulk load. Duplicates in the file stop the
+// unique one: they are removed (the first copy stays) and counted, then it is
+// built again. Returns the rows removed.
+std::uint64_t rebuild_indexes(pqxx::dbtransaction& tx, const std::string& table,
+                              const std::vector<std::pair<std::string, std::string>>& indexes) {
+  tx.exec0("SET LOCAL maintenance_work_mem = '256MB'");
+  std::uint64_t removed = 0;
+  for (const auto& [name, definition] : indexes) {
+    try {
+      pqxx::subtransaction build(tx, "import_index");
+      build.exec0(definition);
+      build.commit();
+      continue;
+    } catch (const pqxx::unique_violation&) {
+    }
+    const auto r =
+        tx.exec0("DELETE FROM " + table + " t USING (SELECT ROW(" +
+                 schema::system_metrics_identity() + ") AS id, min(ctid) AS keep FROM " + table +
+                 " GROUP BY 1 HAVING count(*) > 1) d WHERE ROW(" +
+                 schema::system_metrics_identity("t.") + ") = d.id AND t.ctid <> d.keep");
+    removed += static_cast<std::uint64_t>(r.affected_rows());
+    tx.exec0(definition);
+  }
+  return removed;
 }
 
 }  // namespace
@@ -597,6 +672,28 @@ ImportReport import_file(const SqliteFile& file, pqxx::connection& conn,
         pqxx::nontransaction(conn).exec0("CREATE TEMP TABLE IF NOT EXISTS " + stage + " (LIKE " +
                                          table + ")");
       }
+      // Into an empty table the rows go in one transaction without the indexes,
+      // which are built afterwards (about twice as fast); killed, it leaves the
+      // table as it was. Otherwise each batch commits on its own.
+      std::optional<pqxx::work> bulk;
+      std::vector<std::pair<std::string, std::string>> indexes;  // name, definition
+      if (!options_.dry_run && total >= options_.bulk_min_rows) {
+        bulk.emplace(conn);
+        bulk->exec0("LOCK TABLE " + table + " IN ACCESS EXCLUSIVE MODE");
+        if (bulk->exec1("SELECT EXISTS (SELECT 1 FROM " + table + ")")[0].as<bool>()) {
+          bulk->commit();
+          bulk.reset();
+        } else {
+          for (const auto& row : bulk->exec(
+                   "SELECT indexrelid::regclass::text, pg_get_indexdef(indexrelid) FROM pg_index "
+                   "WHERE indrelid = " +
+                   bulk->quote(table) + "::regclass")) {
+            indexes.emplace_back(row[0].as<std::string>(), row[1].as<std::string>());
+            bulk->exec0("DROP INDEX " + indexes.back().first);
+          }
+        }
+      }
+      sum.bulk = bulk.has_value();
       MetricsReader reader(file, options_.batch_rows, [&](const ImportReject& r) {
         if (options_.on_reject) options_.on_reject(r);
       });
@@ -604,29 +701,11 @@ ImportReport import_file(const SqliteFile& file, pqxx::connection& conn,
       while (auto batch = reader.next()) {
         const auto rows = batch->rowids.size();
         if (!options_.dry_run) {
-          pqxx::work tx(conn);
-          BatchOutcome o;
-          try {
-            o = write_rows(tx, table, stage, batch->copy_text, rows);
-          } catch (const pqxx::sql_error&) {
-            // A row PostgreSQL refuses (e.g. 2025-02-30): find it, keep the others.
-            o = {};
-            const auto lines = batch->lines();
-            for (std::size_t i = 0; i < lines.size(); ++i) {
-              try {
-                const auto r = write_rows(tx, table, stage, std::string(lines[i]) + "\n", 1);
-                o.imported += r.imported;
-                o.present += r.present;
-              } catch (const pqxx::sql_error& e) {
-                ++o.rejected;
-                if (options_.on_reject) {
-                  options_.on_reject(
-                      {"metrics", batch->rowids[i], e.what(), {std::string(lines[i])}});
-                }
-              }
-            }
-          }
-          tx.commit();
+          std::optional<pqxx::work> own;
+          pqxx::dbtransaction& tx =
+              bulk ? static_cast<pqxx::dbtransaction&>(*bulk) : own.emplace(conn);
+          const auto o = write_batch(tx, table, stage, *batch, options_.on_reject);
+          if (own) own->commit();
           sum.imported += o.imported;
           sum.already_present += o.present;
           sum.rejected += o.rejected;
@@ -635,6 +714,12 @@ ImportReport import_file(const SqliteFile& file, pqxx::connection& conn,
         if (options_.on_progress) {
           options_.on_progress({"metrics", done + reader.rejected(), total, seconds_since(start)});
         }
+      }
+      if (bulk) {
+        const auto removed = rebuild_indexes(*bulk, table, indexes);
+        sum.imported -= removed;
+        sum.already_present += removed;
+        bulk->commit();
       }
       sum.read = reader.read();
       sum.rejected += reader.rejected();

@@ -5,6 +5,8 @@
 
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -55,6 +57,11 @@ std::vector<long> summary(const std::string& out, const std::string& table) {
     for (auto& x : found) l >> x;
   }
   return found;
+}
+
+CommandResult cli(std::vector<std::string> argv) {
+  argv.insert(argv.begin(), cli_path());
+  return run_command(argv, 120s);
 }
 
 long count(const TestDatabase& db, const std::string& table) {
@@ -234,6 +241,15 @@ TEST(SqliteImport, OldFilesWithoutMetricsAndEmptyFilesImport) {
   EXPECT_EQ(count(empty_db, "config_cache"), 0);
 }
 
+long poll_until(const std::function<long()>& value, long at_least) {
+  long v = 0;
+  for (int i = 0; i < 3000 && v < at_least; ++i) {
+    std::this_thread::sleep_for(5ms);
+    v = value();
+  }
+  return v;
+}
+
 // kill -9 at any moment, start again: the same rows as a clean run, none twice.
 TEST(SqliteImport, KilledImportResumesToExactlyTheRowsOfACleanRun) {
   TempDir dir("smiles-import");
@@ -241,24 +257,50 @@ TEST(SqliteImport, KilledImportResumesToExactlyTheRowsOfACleanRun) {
   make_v1(file, {"--metrics", "300000", "--oddities"});
   TestDatabase clean;
   ASSERT_EQ(import(clean, file, {"--rejects", dir.path() / "r0.csv"}).exit_code, 0);
+  const long all = count(clean, "system_metrics");
 
   TestDatabase db;
-  long last = -1;
+  ASSERT_EQ(cli({"db", "upgrade", "--database-url", db.url()}).exit_code, 0);
+  const auto indexes = [&] {
+    return db.scalar(
+        "SELECT string_agg(indexname, ',' ORDER BY indexname) FROM pg_indexes WHERE "
+        "tablename = 'system_metrics'");
+  };
+  const auto index_list = indexes();
+  const auto importer = [&](std::vector<std::string> extra) {
+    std::vector<std::string> argv{
+        cli_path(),     "import", "sqlite",        file,        "--database-url",     db.url(),
+        "--batch-rows", "2000",   "--no-progress", "--rejects", dir.path() / "r1.csv"};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    return std::make_unique<ChildProcess>(argv);
+  };
+
+  // Into the empty table the load is one transaction: killed while copying, it
+  // leaves the table empty with its indexes.
+  {
+    // Rows not committed yet are not visible, but the file they fill grows (read
+    // without touching the table, which the import holds locked).
+    const auto heap = db.scalar("SELECT pg_relation_filepath('system_metrics')");
+    auto child = importer({});
+    const long bytes = poll_until(
+        [&] { return std::stol(db.scalar("SELECT (pg_stat_file('" + heap + "')).size")); },
+        4L << 20);
+    child->stop(SIGKILL);
+    EXPECT_GE(bytes, 4L << 20) << "killed while copying";
+    EXPECT_EQ(count(db, "system_metrics"), 0);
+    EXPECT_EQ(indexes(), index_list);
+  }
+  // In batches (each its own transaction), killed twice at different points.
+  long last = 0;
   for (long stop_after : {20000L, 150000L}) {
-    ChildProcess child({cli_path(), "import", "sqlite", file, "--database-url", db.url(),
-                        "--batch-rows", "2000", "--no-progress", "--rejects",
-                        dir.path() / "r1.csv"});
-    long seen = 0;
-    for (int i = 0; i < 3000 && seen < stop_after; ++i) {
-      std::this_thread::sleep_for(5ms);
-      seen = public_tables(db) == 0 ? 0 : count(db, "system_metrics");
-    }
-    child.stop(SIGKILL);
+    auto child = importer({"--bulk-min-rows", "1000000000"});
+    poll_until([&] { return count(db, "system_metrics"); }, stop_after);
+    child->stop(SIGKILL);
     const long n = count(db, "system_metrics");
     EXPECT_GT(n, last) << "the import made progress before the kill";
     last = n;
   }
-  EXPECT_LT(last, count(clean, "system_metrics")) << "killed before the end";
+  EXPECT_LT(last, all) << "killed before the end";
   const auto r = import(db, file, {"--rejects", dir.path() / "r2.csv"});
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_EQ(fingerprint(db, "system_metrics"), fingerprint(clean, "system_metrics"));
@@ -268,6 +310,22 @@ TEST(SqliteImport, KilledImportResumesToExactlyTheRowsOfACleanRun) {
                       "first_seen || last_seen, ',' ORDER BY serial_number) FROM inverters"),
             clean.scalar("SELECT string_agg(serial_number || inverter_type || port_count || "
                          "first_seen || last_seen, ',' ORDER BY serial_number) FROM inverters"));
+  EXPECT_EQ(indexes(), index_list);
+}
+
+// Duplicates in a file loaded in bulk are removed when the unique index is built.
+TEST(SqliteImport, BulkLoadRemovesTheFilesDuplicates) {
+  TempDir dir("smiles-import");
+  const auto file = dir.path() / "v1.db";
+  const auto odd = make_v1(file, {"--metrics", "30000", "--oddities"});
+  TestDatabase bulk, batches;
+  auto r = import(bulk, file, {"--bulk-min-rows", "0", "--rejects", dir.path() / "r.csv"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  const long dups = odd["duplicates"];
+  EXPECT_EQ(summary(r.out, "metrics")[2], dups) << r.out;
+  r = import(batches, file, {"--bulk-min-rows", "1000000000", "--rejects", dir.path() / "r.csv"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(fingerprint(bulk, "system_metrics"), fingerprint(batches, "system_metrics"));
 }
 
 TEST(SqliteImport, VerifyComparesCountsAndChecksums) {
@@ -300,11 +358,6 @@ TEST(SqliteImport, VerifyComparesCountsAndChecksums) {
   EXPECT_EQ(r.exit_code, 0) << r.out;
   EXPECT_EQ(summary(r.out, "system_metrics"), (std::vector<long>{m[0], m[0], 0, 0}));
   EXPECT_EQ(summary(r.out, "production_cache")[2], 4);  // kept, not overwritten
-}
-
-CommandResult cli(std::vector<std::string> argv) {
-  argv.insert(argv.begin(), cli_path());
-  return run_command(argv, 120s);
 }
 
 const std::vector<std::string> kAllTables{"dtus",          "inverters",        "inverter_data",

@@ -48,6 +48,7 @@ struct ImportTableSummary {
   std::uint64_t rejected = 0;
   double seconds = 0;
   bool missing = false;  // the source has no such table (old versions lack metrics)
+  bool bulk = false;     // loaded in one transaction, indexes built afterwards
 };
 
 struct ImportReport {
@@ -60,7 +61,10 @@ struct ImportOptions {
   std::string timezone = "UTC";  // of the naive timestamps in the file
   int reset_hour = 0;            // RESET_HOUR: production_day of the imported cache
   bool dry_run = false;          // read and check everything, write nothing
-  std::size_t batch_rows = 50000;
+  std::size_t batch_rows = 20000;
+  // Into an empty system_metrics, a file with at least this many metrics rows is
+  // loaded in one transaction with the indexes built afterwards.
+  std::uint64_t bulk_min_rows = 200000;
   std::function<void(const ImportReject&)> on_reject;
   std::function<void(const ImportProgress&)> on_progress;  // about twice a second
 };
