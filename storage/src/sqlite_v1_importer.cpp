@@ -1,6 +1,7 @@
 #include "smiles/storage/sqlite_v1_importer.h"
 
 #include <algorithm>
+#include <atomic>
 #include <charconv>
 #include <chrono>
 #include <cmath>
@@ -13,6 +14,7 @@
 #include <pqxx/pqxx>
 #include <pqxx/tablewriter>
 #include <thread>
+#include <unordered_set>
 
 #include "smiles/core/error.h"
 #include "smiles/core/family.h"
@@ -248,6 +250,28 @@ struct Batch {
   }
 };
 
+// The last rows read (a bounded window): the file's duplicates are mostly the same
+// sample written twice in a row, dropped here before they cost the server a
+// failed unique index build and a cleanup. Others are still found there.
+class RecentRows {
+ public:
+  // True when an equal row is in the window; otherwise remembers this one.
+  bool seen(std::string_view row) {
+    if (set_.count(row) != 0) return true;
+    auto& slot = ring_[next_];
+    if (!slot.empty()) set_.erase(slot);
+    slot.assign(row);
+    set_.insert(slot);
+    next_ = (next_ + 1) % ring_.size();
+    return false;
+  }
+
+ private:
+  std::vector<std::string> ring_ = std::vector<std::string>(4096);
+  std::unordered_set<std::string_view> set_;
+  std::size_t next_ = 0;
+};
+
 // Reads metrics from SQLite on its own thread, converting rows into batches; the
 // consumer takes them with next(). Bounded: at most `depth` batches wait.
 class MetricsReader {
@@ -281,6 +305,7 @@ class MetricsReader {
   // Valid after next() returned nullopt.
   std::uint64_t read() const { return read_; }
   std::uint64_t rejected() const { return rejected_; }
+  std::uint64_t duplicates() const { return duplicates_; }
   const SeenInverters& seen() const { return seen_; }
 
  private:
@@ -367,6 +392,7 @@ class MetricsReader {
     const Tags* tags = s.is_null(4) ? nullptr : &tags_of(s.text(4));
 
     auto& out = batch.copy_text;
+    const auto row_start = out.size();
     if (!out.empty()) out += '\n';
     copy_field(out, *ts);
     out += '\t';
@@ -383,6 +409,11 @@ class MetricsReader {
     } else {
       out += "\\N";
     }
+    if (recent_.seen(std::string_view(out).substr(row_start + (row_start > 0 ? 1 : 0)))) {
+      out.resize(row_start);  // a repeat of a row just read: the file's duplicate
+      ++duplicates_;
+      return;
+    }
     batch.rowids.push_back(s.int64(0));
     if (tags != nullptr && !tags->serial.empty()) {
       if (auto serial = normalize_serial(tags->serial)) see(seen_, *serial, *ts, tags->port);
@@ -392,7 +423,9 @@ class MetricsReader {
   const SqliteFile& file_;
   std::size_t batch_rows_;
   std::function<void(const ImportReject&)> reject_;
-  std::uint64_t read_ = 0, rejected_ = 0;
+  // Written by the reading thread, read by the consumer for progress.
+  std::atomic<std::uint64_t> read_ = 0, rejected_ = 0, duplicates_ = 0;
+  RecentRows recent_;
   SeenInverters seen_;
   std::vector<Tags> tags_cache_ = std::vector<Tags>(1024);
   std::mutex mutex_;
@@ -489,11 +522,18 @@ std::uint64_t rebuild_indexes(pqxx::dbtransaction& tx, const std::string& table,
       continue;
     } catch (const pqxx::unique_violation&) {
     }
-    const auto r =
-        tx.exec0("DELETE FROM " + table + " t USING (SELECT ROW(" +
-                 schema::system_metrics_identity() + ") AS id, min(ctid) AS keep FROM " + table +
-                 " GROUP BY 1 HAVING count(*) > 1) d WHERE ROW(" +
-                 schema::system_metrics_identity("t.") + ") = d.id AND t.ctid <> d.keep");
+    // Groups of equal rows, then every row of a group but its first (columnwise
+    // equality, so the join can hash).
+    const auto mine = schema::system_metrics_identity();
+    const auto theirs = schema::system_metrics_identity("t.");
+    std::string parts, match;
+    for (std::size_t i = 0; i < mine.size(); ++i) {
+      parts += mine[i] + " AS k" + std::to_string(i) + ", ";
+      match += theirs[i] + " = d.k" + std::to_string(i) + " AND ";
+    }
+    const auto r = tx.exec0(
+        "DELETE FROM " + table + " t USING (SELECT " + parts + "min(ctid) AS keep FROM " + table +
+        " GROUP BY 1, 2, 3, 4 HAVING count(*) > 1) d WHERE " + match + "t.ctid <> d.keep");
     removed += static_cast<std::uint64_t>(r.affected_rows());
     tx.exec0(definition);
   }
@@ -712,7 +752,8 @@ ImportReport import_file(const SqliteFile& file, pqxx::connection& conn,
         }
         done += rows;
         if (options_.on_progress) {
-          options_.on_progress({"metrics", done + reader.rejected(), total, seconds_since(start)});
+          options_.on_progress({"metrics", done + reader.rejected() + reader.duplicates(), total,
+                                seconds_since(start)});
         }
       }
       if (bulk) {
@@ -723,6 +764,7 @@ ImportReport import_file(const SqliteFile& file, pqxx::connection& conn,
       }
       sum.read = reader.read();
       sum.rejected += reader.rejected();
+      sum.already_present += reader.duplicates();
       for (const auto& [serial, s] : reader.seen()) {
         see(seen, serial, s.first, s.max_port);
         see(seen, serial, s.last, s.max_port);

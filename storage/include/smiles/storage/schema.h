@@ -37,11 +37,11 @@ inline constexpr std::array<std::string_view, 4> kSystemMetricsColumns = {
     "timestamp", "metric_name", "metric_value", "tags"};
 
 // The identity of a system_metrics row, as its unique index (migration 2) has it:
-// a missing value or tag set equals another missing one.
-inline std::string system_metrics_identity(std::string_view alias = "") {
+// a missing value or tag set equals another missing one. One expression per part.
+inline std::array<std::string, 4> system_metrics_identity(std::string_view alias = "") {
   const std::string a(alias);
-  return a + "metric_name, " + a + "\"timestamp\", coalesce(" + a +
-         "tags, 'null'::jsonb), coalesce(" + a + "metric_value, 'NaN'::float8)";
+  return {a + "metric_name", a + "\"timestamp\"", "coalesce(" + a + "tags, 'null'::jsonb)",
+          "coalesce(" + a + "metric_value, 'NaN'::float8)"};
 }
 
 // "p.a, p.b, ..." for SQL.
