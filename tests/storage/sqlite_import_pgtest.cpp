@@ -146,6 +146,25 @@ TEST(SqliteImport, EveryOddityIsImportedOrRejectedWithExactCounts) {
   EXPECT_NE(r.out.find("inverters added: 0"), std::string::npos) << r.out;
 }
 
+// On a terminal (a pty made by script(1)) the import shows rows, rows/s and ETA.
+TEST(SqliteImport, ProgressIsShownOnATerminal) {
+  TempDir dir("smiles-import");
+  const auto file = dir.path() / "v1.db";
+  make_v1(file, {"--metrics", "50000"});
+  TestDatabase db;
+  const std::string cmd = cli_path() + " import sqlite " + file.string() + " --database-url '" +
+                          db.url() + "' --batch-rows 1000";
+  const auto r = run_command({"script", "-qec", cmd, "/dev/null"}, 120s);
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("50000 / 50000 rows"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("rows/s"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("ETA"), std::string::npos) << r.out;
+  // Not a terminal (a pipe), without --no-progress: no progress line.
+  const auto plain = cli({"import", "sqlite", file, "--database-url", db.url()});
+  ASSERT_EQ(plain.exit_code, 0) << plain.err;
+  EXPECT_EQ(plain.err.find("rows/s"), std::string::npos) << plain.err;
+}
+
 TEST(SqliteImport, DryRunReadsEverythingAndWritesNothing) {
   TempDir dir("smiles-import");
   const auto file = dir.path() / "v1.db";
