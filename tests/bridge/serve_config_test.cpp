@@ -136,6 +136,8 @@ TEST(ServeConfig, EveryVariableOfTheApiSpecIsASetting) {
 }  // namespace smiles::bridge
 
 #include <fstream>
+#include <regex>
+#include <set>
 #include <sstream>
 
 namespace smiles::bridge {
@@ -155,6 +157,26 @@ TEST(ServeConfig, ReadmeListsEverySetting) {
   for (const auto& s : kGlobalSettings) {
     EXPECT_NE(readme.str().find("`" + std::string(s.env) + "`"), std::string::npos) << s.env;
   }
+}
+
+// .env.example (docker-compose) names exactly the variables the bridge reads.
+TEST(ServeConfig, EnvExampleListsEveryVariableAndNothingElse) {
+  std::ifstream in(SMILES_SOURCE_DIR "/.env.example");
+  ASSERT_TRUE(in) << ".env.example not found";
+  std::set<std::string> listed;
+  std::string line;
+  const std::regex assignment(R"(^(# )?([A-Z][A-Z0-9_]*)=.*$)");
+  while (std::getline(in, line)) {
+    std::smatch m;
+    if (std::regex_match(line, m, assignment)) {
+      EXPECT_TRUE(listed.insert(m[2]).second) << m[2] << " is listed twice";
+    }
+  }
+  std::set<std::string> read;
+  for (const auto& s : kSettings) read.insert(std::string(s.env));
+  for (const auto& s : kGlobalSettings) read.insert(std::string(s.env));
+  for (const auto& name : read) EXPECT_TRUE(listed.count(name)) << name << " is missing";
+  for (const auto& name : listed) EXPECT_TRUE(read.count(name)) << name << " is not a setting";
 }
 
 }  // namespace
