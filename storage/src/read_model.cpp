@@ -1,5 +1,6 @@
 #include "smiles/storage/pg_read_model.h"
 
+#include <algorithm>
 #include <charconv>
 #include <pqxx/pqxx>
 
@@ -180,9 +181,17 @@ StorageStats PgReadModel::stats() {
           tx.exec_params1("SELECT reltuples::bigint FROM pg_class WHERE oid = $1::regclass",
                           "public." + name)[0]
               .as<std::int64_t>();
-      if (estimate < 100000) {
+      // A table held exclusively (a bulk import rebuilding its indexes) would make
+      // count(*) wait for minutes: its estimate has to do.
+      const bool locked = tx.exec_params1(
+                                "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE relation = "
+                                "$1::regclass AND mode = 'AccessExclusiveLock' AND granted)",
+                                "public." + name)[0]
+                              .as<bool>();
+      if (estimate < 100000 && !locked) {
         estimate = tx.exec1("SELECT count(*) FROM " + tx.quote_name(name))[0].as<std::int64_t>();
       } else {
+        estimate = std::max<std::int64_t>(estimate, 0);
         s.rows_estimated = true;
       }
       s.table_rows[name] = estimate;

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <future>
 #include <pqxx/pqxx>
 
 #include "read_queries.h"
@@ -90,6 +91,21 @@ TEST_F(ReadModelTest, StatsCountRowsAndTheTimeSpan) {
   EXPECT_EQ(s.oldest_reading, utc("2026-06-01T10:00:00"));
   EXPECT_EQ(s.newest_reading, utc("2026-06-02T10:00:00"));
   EXPECT_EQ(s.total_records, 8 + 4 + 2 + 1 + 4);  // + dtus + production_cache
+}
+
+// A table locked by a bulk import (ACCESS EXCLUSIVE until it commits) does not make
+// /stats wait: its estimate is reported.
+TEST_F(ReadModelTest, StatsDoNotWaitForATableAnImportHolds) {
+  pqxx::connection other(db.url());
+  pqxx::work holder(other);
+  holder.exec0("LOCK TABLE system_metrics IN ACCESS EXCLUSIVE MODE");
+  auto stats = std::async(std::launch::async, [&] { return model.stats(); });
+  // Without the check this waits until the lock goes (a hang, not a slow answer).
+  ASSERT_EQ(stats.wait_for(60s), std::future_status::ready);
+  const auto s = stats.get();
+  EXPECT_TRUE(s.rows_estimated);
+  EXPECT_EQ(s.table_rows.at("system_metrics"), 0);
+  holder.abort();
 }
 
 // Every query of the read model is served by an index on a realistic dataset:
