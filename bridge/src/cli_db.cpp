@@ -21,7 +21,7 @@ struct DbOptions {
 };
 
 int run_db(const DbOptions& o) {
-  try {
+  return run_guarded("hoymiles-smiles db", [&] {
     const auto settings = db_settings(o.db);
     const auto& config = settings.database;
     const storage::MigratorOptions options{settings.rules.timezone, settings.rules.reset_hour};
@@ -78,16 +78,7 @@ int run_db(const DbOptions& o) {
     std::cout << (problems.empty() ? "schema verified: matches this binary\n"
                                    : "schema does NOT match this binary\n");
     return problems.empty() ? kExitOk : kExitFailure;
-  } catch (const ConfigError& e) {
-    std::cerr << "hoymiles-smiles db: " << e.what() << "\n";
-    return kExitUsage;
-  } catch (const IoError& e) {
-    std::cerr << "hoymiles-smiles db: " << e.what() << "\n";
-    return kExitUnreachable;
-  } catch (const Error& e) {
-    std::cerr << "hoymiles-smiles db: " << e.what() << "\n";
-    return kExitFailure;
-  }
+  });
 }
 
 }  // namespace

@@ -20,7 +20,7 @@ namespace smiles::bridge {
 
 namespace {
 
-struct ImportOptions {
+struct SqliteArgs {  // the command line of `import sqlite`
   std::string file;
   DbFlags db;
   bool dry_run = false;
@@ -128,25 +128,6 @@ int print_verify(const storage::VerifyReport& v) {
   return v.ok() ? kExitOk : kExitFailure;
 }
 
-// Runs a command body, turning errors into a message and the exit code for their kind.
-int guarded(const char* me, const std::function<int()>& body) {
-  try {
-    return body();
-  } catch (const ConfigError& e) {
-    std::cerr << me << ": " << e.what() << "\n";
-    return kExitUsage;
-  } catch (const storage::SourceRefused& e) {
-    std::cerr << me << ": refused " << e.what() << "\nnothing was written\n";
-    return kExitFailure;
-  } catch (const IoError& e) {
-    std::cerr << me << ": " << e.what() << "\n";
-    return kExitUnreachable;
-  } catch (const Error& e) {
-    std::cerr << me << ": " << e.what() << "\n";
-    return kExitFailure;
-  }
-}
-
 // Brings the schema up to date unless told not to write; false when it cannot be.
 bool prepare_schema(storage::ConnectionPool& pool, const DbSettings& settings, bool write,
                     const char* me) {
@@ -169,9 +150,9 @@ bool prepare_schema(storage::ConnectionPool& pool, const DbSettings& settings, b
   return true;
 }
 
-int run_import(const ImportOptions& o) {
+int run_import(const SqliteArgs& o) {
   const char* me = "hoymiles-smiles import sqlite";
-  return guarded(me, [&] {
+  return run_guarded(me, [&] {
     const auto settings = db_settings(o.db);
     // The file is checked before anything, the schema included, is written.
     storage::SqliteV1Importer::check(o.file);
@@ -223,7 +204,7 @@ struct ArchiveOptions {
 
 int run_import_archive(const ArchiveOptions& o) {
   const char* me = "hoymiles-smiles import archive";
-  return guarded(me, [&] {
+  return run_guarded(me, [&] {
     const auto settings = db_settings(o.db);
     const int latest = storage::builtin_migrations().back().version;
     const auto manifest = storage::read_archive(o.dir, latest);  // checked before any write
@@ -254,7 +235,7 @@ struct ExportOptions {
 
 int run_export(const ExportOptions& o) {
   const char* me = "hoymiles-smiles export";
-  return guarded(me, [&] {
+  return run_guarded(me, [&] {
     const auto settings = db_settings(o.db);
     std::cout << "database " << storage::describe(settings.database) << "\nexport   " << o.dir
               << "\n";
@@ -291,7 +272,7 @@ void add_import_command(CLI::App& app, CommandRun& run) {
   auto* cmd =
       app.add_subcommand("import", "Import data from the earlier Python bridge or an export");
   cmd->require_subcommand(1);
-  auto o = std::make_shared<ImportOptions>();
+  auto o = std::make_shared<SqliteArgs>();
   auto* sqlite = cmd->add_subcommand(
       "sqlite",
       "Import an S-Miles v1 SQLite file (hoymiles-smiles.db or hoymiles-mqtt.db): metrics, "

@@ -1,6 +1,10 @@
 #include "db_flags.h"
 
+#include <iostream>
+
+#include "commands.h"
 #include "env_config.h"
+#include "smiles/storage/errors.h"
 
 namespace smiles::bridge {
 
@@ -25,6 +29,24 @@ DbSettings db_settings(const DbFlags& flags) {
   s.database.pool_size = 1;
   s.database.max_overflow = 0;
   return s;
+}
+
+int run_guarded(const char* me, const std::function<int()>& body) {
+  try {
+    return body();
+  } catch (const ConfigError& e) {
+    std::cerr << me << ": " << e.what() << "\n";
+    return kExitUsage;
+  } catch (const storage::SourceRefused& e) {
+    std::cerr << me << ": refused " << e.what() << "\nnothing was written\n";
+    return kExitFailure;
+  } catch (const IoError& e) {
+    std::cerr << me << ": " << e.what() << "\n";
+    return kExitUnreachable;
+  } catch (const Error& e) {
+    std::cerr << me << ": " << e.what() << "\n";
+    return kExitFailure;
+  }
 }
 
 }  // namespace smiles::bridge

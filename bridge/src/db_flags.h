@@ -3,6 +3,7 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <functional>
 #include <string>
 
 #include "serve_config.h"
@@ -26,5 +27,10 @@ struct DbSettings {
 
 // Flags over the environment; throws ConfigError naming the variable or flag.
 DbSettings db_settings(const DbFlags& flags);
+
+// Runs a command body, turning errors into a message on stderr ("me: ...") and the
+// exit code for their kind: 2 configuration, 3 database unreachable, 1 anything
+// else (a refused import source also says that nothing was written).
+int run_guarded(const char* me, const std::function<int()>& body);
 
 }  // namespace smiles::bridge

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "checksums.h"
 #include "pg_copy.h"
 #include "smiles/core/error.h"
 #include "smiles/storage/errors.h"
@@ -18,24 +19,6 @@ namespace fs = std::filesystem;
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-class Fnv1a64 {
- public:
-  void update(std::string_view bytes) {
-    for (unsigned char c : bytes) {
-      hash_ ^= c;
-      hash_ *= 0x100000001b3ULL;
-    }
-  }
-  [[nodiscard]] std::string hex() const {
-    char buf[17];
-    std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(hash_));
-    return buf;
-  }
-
- private:
-  std::uint64_t hash_ = 0xcbf29ce484222325ULL;
-};
 
 // The same text for the same rows whatever the server's or the session's defaults.
 void deterministic_session(PgCopyConnection& c) {
@@ -53,28 +36,16 @@ std::string column_list(PgCopyConnection& c, const std::vector<std::string>& col
   return out;
 }
 
-// An order-independent checksum of the rows: the sum of a 60-bit slice of md5 per row.
 std::string content_checksum(PgCopyConnection& c, const std::string& from,
                              const std::vector<std::string>& columns) {
-  return c.exec(
-      "SELECT coalesce(to_hex((sum(('x' || left(md5(ROW(" + column_list(c, columns, "t.") +
-      ")::text), 15))::bit(60)::bigint) % 1152921504606846976)::bigint), '0') FROM " + from + " t");
+  return c.exec(rows_checksum_sql("ROW(" + column_list(c, columns, "t.") + ")::text", from + " t"));
 }
 
 std::vector<std::string> table_columns(PgCopyConnection& c, const std::string& table) {
-  std::vector<std::string> out;
-  const auto list = c.exec(
-      "SELECT string_agg(column_name::text, ',' ORDER BY ordinal_position) FROM "
-      "information_schema.columns WHERE table_schema = 'public' AND table_name = " +
-      c.quote_literal(table));
-  std::size_t pos = 0;
-  while (pos < list.size()) {
-    const auto end = list.find(',', pos);
-    out.push_back(list.substr(pos, end == std::string::npos ? std::string::npos : end - pos));
-    if (end == std::string::npos) break;
-    pos = end + 1;
-  }
-  return out;
+  return c.column(
+      "SELECT column_name::text FROM information_schema.columns WHERE table_schema = 'public' "
+      "AND table_name = " +
+      c.quote_literal(table) + " ORDER BY ordinal_position");
 }
 
 std::string now_iso8601() {

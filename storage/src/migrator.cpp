@@ -1,5 +1,7 @@
 #include "smiles/storage/migrator.h"
 
+#include "checksums.h"
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -94,14 +96,9 @@ SchemaStatus read_status(pqxx::transaction_base& tx, const std::vector<Migration
 }  // namespace
 
 std::string Migration::checksum() const {
-  std::uint64_t h = 0xcbf29ce484222325ULL;
-  for (unsigned char c : sql) {
-    h ^= c;
-    h *= 0x100000001b3ULL;
-  }
-  char buf[20];
-  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
-  return buf;
+  Fnv1a64 h;
+  h.update(sql);
+  return h.hex();
 }
 
 std::string format_status(const SchemaStatus& s) {

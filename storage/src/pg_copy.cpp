@@ -41,6 +41,14 @@ std::string PgCopyConnection::exec(const std::string& sql) {
   return PQcmdTuples(r.get());
 }
 
+std::vector<std::string> PgCopyConnection::column(const std::string& sql) {
+  Result r(PQexec(conn_, sql.c_str()), &PQclear);
+  if (PQresultStatus(r.get()) != PGRES_TUPLES_OK) fail(sql.substr(0, 80), r.get());
+  std::vector<std::string> out;
+  for (int i = 0; i < PQntuples(r.get()); ++i) out.emplace_back(PQgetvalue(r.get(), i, 0));
+  return out;
+}
+
 void PgCopyConnection::copy_out(const std::string& sql,
                                 const std::function<void(std::string_view)>& sink) {
   Result start(PQexec(conn_, sql.c_str()), &PQclear);

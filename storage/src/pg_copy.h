@@ -7,6 +7,7 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace smiles::storage {
 
@@ -20,6 +21,8 @@ class PgCopyConnection {
 
   // Runs a command; returns its first value ("" if none). Throws StorageError.
   std::string exec(const std::string& sql);
+  // Runs a query; returns its first column.
+  std::vector<std::string> column(const std::string& sql);
   // COPY ... TO STDOUT: `sink` gets each row (a line, newline included).
   void copy_out(const std::string& sql, const std::function<void(std::string_view)>& sink);
   // COPY ... FROM STDIN: `source` fills the buffer and returns the bytes it put

@@ -19,6 +19,7 @@ class SqliteStatement {
   SqliteStatement& operator=(const SqliteStatement&) = delete;
 
   bool step();  // false at the end; throws SourceRefused when the file is damaged
+  [[nodiscard]] int columns() const { return sqlite3_column_count(stmt_); }
   [[nodiscard]] int type(int column) const { return sqlite3_column_type(stmt_, column); }
   [[nodiscard]] bool is_null(int column) const { return type(column) == SQLITE_NULL; }
   [[nodiscard]] std::int64_t int64(int column) const { return sqlite3_column_int64(stmt_, column); }

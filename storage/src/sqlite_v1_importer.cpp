@@ -15,7 +15,9 @@
 #include <pqxx/tablewriter>
 #include <thread>
 #include <unordered_set>
+#include <variant>
 
+#include "checksums.h"
 #include "smiles/core/error.h"
 #include "smiles/core/family.h"
 #include "smiles/core/serial.h"
@@ -318,8 +320,10 @@ class MetricsReader {
       while (s.step()) {
         ++read_;
         convert(s, batch);
-        if (batch.rowids.size() >= batch_rows_ && !push(std::move(batch))) return;
-        if (batch.rowids.size() >= batch_rows_) batch = Batch{};
+        if (batch.rowids.size() >= batch_rows_) {
+          if (!push(std::move(batch))) return;  // the consumer is gone
+          batch = Batch{};
+        }
       }
       if (!batch.rowids.empty()) push(std::move(batch));
     } catch (...) {
@@ -580,217 +584,233 @@ void SqliteV1Importer::check(const std::string& path) {
 
 namespace {
 
+// Imports one of the small tables row by row: `check` returns the reason to reject
+// a row, or the statement that inserts it (ON CONFLICT DO NOTHING, so an insert
+// that changes nothing means the row was already there).
+using RowInsert = std::function<pqxx::result(pqxx::transaction_base&)>;
+using RowCheck = std::function<std::variant<std::string, RowInsert>(const SqliteStatement&)>;
+
+ImportTableSummary import_rows(const SqliteFile& file, pqxx::connection& conn,
+                               const ImportOptions& options, const char* table,
+                               const std::string& columns, const RowCheck& check) {
+  auto sum = summary_for(table);
+  const auto start = Clock::now();
+  SqliteStatement s(file.handle(), "SELECT rowid, " + columns + " FROM " + table);
+  pqxx::work tx(conn);
+  while (s.step()) {
+    ++sum.read;
+    const auto reject = [&](std::string why) {
+      ++sum.rejected;
+      if (!options.on_reject) return;
+      std::vector<std::string> values;
+      for (int c = 1; c < s.columns(); ++c) values.push_back(display(s, c));
+      options.on_reject({table, s.int64(0), std::move(why), std::move(values)});
+    };
+    auto checked = check(s);
+    if (auto* why = std::get_if<std::string>(&checked)) {
+      reject(*why);
+      continue;
+    }
+    if (options.dry_run) continue;
+    try {
+      pqxx::subtransaction one(tx, "import_row");
+      const auto r = std::get<RowInsert>(checked)(one);
+      one.commit();
+      (r.affected_rows() == 1 ? sum.imported : sum.already_present) += 1;
+    } catch (const pqxx::sql_error& e) {
+      reject(e.what());
+    }
+  }
+  tx.commit();
+  sum.seconds = seconds_since(start);
+  return sum;
+}
+
+const char* const kBadTimestamp = "is not YYYY-MM-DD HH:MM:SS[.ffffff]";
+
+ImportTableSummary import_config_cache(const SqliteFile& file, pqxx::connection& conn,
+                                       const ImportOptions& options) {
+  return import_rows(
+      file, conn, options, "config_cache", "key, value, last_updated",
+      [](const SqliteStatement& s) -> std::variant<std::string, RowInsert> {
+        if (s.is_null(1) || s.text(1).empty()) return "key is empty";
+        std::optional<std::string> ts;
+        if (!s.is_null(3)) {
+          ts = naive_timestamp(s.text(3));
+          if (!ts) return std::string("last_updated ") + kBadTimestamp;
+        }
+        JsonProbe probe;
+        std::optional<std::string> value;
+        if (!s.is_null(2)) value = as_json(s.text(2), probe);
+        return [key = std::string(s.text(1)), value, ts](pqxx::transaction_base& tx) {
+          return tx.exec_params0(
+              "INSERT INTO config_cache (key, value, last_updated) VALUES "
+              "($1, $2::jsonb, coalesce($3::timestamptz, now())) ON CONFLICT (key) DO NOTHING",
+              key, value ? value->c_str() : nullptr, ts ? ts->c_str() : nullptr);
+        };
+      });
+}
+
+ImportTableSummary import_production_cache(const SqliteFile& file, pqxx::connection& conn,
+                                           const ImportOptions& options, SeenInverters& seen) {
+  return import_rows(
+      file, conn, options, "production_cache",
+      "serial_number, port_number, today_production, total_production, last_updated",
+      [&](const SqliteStatement& s) -> std::variant<std::string, RowInsert> {
+        const auto serial =
+            s.type(1) == SQLITE_TEXT ? normalize_serial(s.text(1)) : std::optional<std::string>{};
+        if (!serial) return "serial_number is not 12 hex digits";
+        if (s.type(2) != SQLITE_INTEGER || s.int64(2) < 1 || s.int64(2) > 99) {
+          return "port_number is not a number from 1 to 99";
+        }
+        const auto energy_ok = [&](int c) {
+          return s.is_null(c) || (s.type(c) == SQLITE_INTEGER && s.int64(c) >= 0);
+        };
+        if (!energy_ok(3) || !energy_ok(4) || (!s.is_null(3) && s.int64(3) > INT32_MAX)) {
+          return "today_production/total_production is not a whole number of Wh";
+        }
+        const auto ts =
+            s.type(5) == SQLITE_TEXT ? naive_timestamp(s.text(5)) : std::optional<std::string>{};
+        if (!ts) return std::string("last_updated ") + kBadTimestamp;
+        const auto port = static_cast<int>(s.int64(2));
+        see(seen, *serial, *ts, port);
+        return [serial = *serial, port, today = s.is_null(3) ? 0 : s.int64(3),
+                total = s.is_null(4) ? 0 : s.int64(4), ts = *ts,
+                reset_hour = options.reset_hour](pqxx::transaction_base& tx) {
+          return tx.exec_params0(
+              "INSERT INTO production_cache (serial_number, port_number, today_production, "
+              "total_production, production_day, last_updated) VALUES ($1, $2, $3, $4, "
+              "($5::timestamp - make_interval(hours => $6))::date, $5::timestamptz) "
+              "ON CONFLICT (serial_number, port_number) DO NOTHING",
+              serial, port, today, total, ts, reset_hour);
+        };
+      });
+}
+
+// A bulk load of system_metrics: one transaction with the table's indexes dropped;
+// finish() rebuilds them and commits. Killed, the transaction leaves the table as
+// it was.
+class BulkLoad {
+ public:
+  // Null when the table already has rows (then each batch commits on its own).
+  static std::unique_ptr<BulkLoad> begin(pqxx::connection& conn, const std::string& table) {
+    auto bulk = std::unique_ptr<BulkLoad>(new BulkLoad(conn, table));
+    bulk->tx_.exec0("LOCK TABLE " + table + " IN ACCESS EXCLUSIVE MODE");
+    if (bulk->tx_.exec1("SELECT EXISTS (SELECT 1 FROM " + table + ")")[0].as<bool>()) {
+      bulk->tx_.commit();
+      return nullptr;
+    }
+    for (const auto& row :
+         bulk->tx_.exec("SELECT indexrelid::regclass::text, pg_get_indexdef(indexrelid) FROM "
+                        "pg_index WHERE indrelid = " +
+                        bulk->tx_.quote(table) + "::regclass")) {
+      bulk->indexes_.emplace_back(row[0].as<std::string>(), row[1].as<std::string>());
+      bulk->tx_.exec0("DROP INDEX " + bulk->indexes_.back().first);
+    }
+    return bulk;
+  }
+  pqxx::work& tx() { return tx_; }
+  // Returns the rows removed as duplicates of others.
+  std::uint64_t finish() {
+    const auto removed = rebuild_indexes(tx_, table_, indexes_);
+    tx_.commit();
+    return removed;
+  }
+
+ private:
+  BulkLoad(pqxx::connection& conn, std::string table) : tx_(conn), table_(std::move(table)) {}
+  pqxx::work tx_;
+  std::string table_;
+  std::vector<std::pair<std::string, std::string>> indexes_;  // name, definition
+};
+
+// metrics -> system_metrics, streamed in batches of COPY text.
+ImportTableSummary import_metrics(const SqliteFile& file, pqxx::connection& conn,
+                                  const ImportOptions& options, SeenInverters& seen) {
+  auto sum = summary_for("metrics");
+  const auto start = Clock::now();
+  const auto total = static_cast<std::uint64_t>(file.count("metrics"));
+  const std::string table(schema::kSystemMetrics);
+  const std::string stage = "smiles_import_stage";
+  std::unique_ptr<BulkLoad> bulk;
+  if (!options.dry_run) {
+    pqxx::nontransaction(conn).exec0("CREATE TEMP TABLE IF NOT EXISTS " + stage + " (LIKE " +
+                                     table + ")");
+    if (total >= options.bulk_min_rows) bulk = BulkLoad::begin(conn, table);
+  }
+  MetricsReader reader(file, options.batch_rows, options.on_reject);
+  std::uint64_t done = 0;
+  while (auto batch = reader.next()) {
+    if (!options.dry_run) {
+      std::optional<pqxx::work> own;
+      pqxx::dbtransaction& tx = bulk ? bulk->tx() : own.emplace(conn);
+      const auto o = write_batch(tx, table, stage, *batch, options.on_reject);
+      if (own) own->commit();
+      sum.imported += o.imported;
+      sum.already_present += o.present;
+      sum.rejected += o.rejected;
+    }
+    done += batch->rowids.size();
+    if (options.on_progress) {
+      options.on_progress(
+          {"metrics", done + reader.rejected() + reader.duplicates(), total, seconds_since(start)});
+    }
+  }
+  if (bulk) {
+    const auto removed = bulk->finish();
+    sum.imported -= removed;
+    sum.already_present += removed;
+  }
+  sum.read = reader.read();
+  sum.rejected += reader.rejected();
+  sum.already_present += reader.duplicates();
+  for (const auto& [serial, s] : reader.seen()) {
+    see(seen, serial, s.first, s.max_port);
+    see(seen, serial, s.last, s.max_port);
+  }
+  sum.seconds = seconds_since(start);
+  return sum;
+}
+
+// Inverters for every serial met: type from the serial, first/last seen widened.
+// Returns how many were new.
+std::uint64_t add_inverters(pqxx::connection& conn, const SeenInverters& seen) {
+  std::uint64_t added = 0;
+  pqxx::work tx(conn);
+  for (const auto& [serial, s] : seen) {
+    const auto r = tx.exec_params1(
+        "INSERT INTO inverters (serial_number, inverter_type, port_count, first_seen, last_seen) "
+        "VALUES ($1, $2, $3, $4::timestamptz, $5::timestamptz) ON CONFLICT (serial_number) DO "
+        "UPDATE SET first_seen = least(inverters.first_seen, excluded.first_seen), "
+        "last_seen = greatest(inverters.last_seen, excluded.last_seen), "
+        "port_count = greatest(inverters.port_count, excluded.port_count) "
+        "RETURNING (xmax = 0)",
+        serial, std::string(family_for_serial(serial).inverter_type),
+        static_cast<int>(std::clamp(s.max_port, 0L, 99L)), s.first, s.last);
+    if (r[0].as<bool>()) ++added;
+  }
+  tx.commit();
+  return added;
+}
+
 // The import proper, on a connection whose time zone is set. verify() runs it too,
 // into temporary tables that shadow the real ones.
 ImportReport import_file(const SqliteFile& file, pqxx::connection& conn,
-                         const ImportOptions& options_) {
+                         const ImportOptions& options) {
   const auto present = check_source_shape(file);
   ImportReport report;
-  report.dry_run = options_.dry_run;
+  report.dry_run = options.dry_run;
   SeenInverters seen;
-  const auto reject = [&](ImportTableSummary& sum, ImportReject r) {
-    ++sum.rejected;
-    if (options_.on_reject) options_.on_reject(r);
-  };
-
-  // config_cache: a handful of rows, one statement each.
-  {
-    auto sum = summary_for("config_cache");
-    const auto start = Clock::now();
-    SqliteStatement s(file.handle(), "SELECT rowid, key, value, last_updated FROM config_cache");
-    pqxx::work tx(conn);
-    while (s.step()) {
-      ++sum.read;
-      const auto row = [&] { return std::vector{display(s, 1), display(s, 2), display(s, 3)}; };
-      if (s.is_null(1) || s.text(1).empty()) {
-        reject(sum, {"config_cache", s.int64(0), "key is empty", row()});
-        continue;
-      }
-      std::optional<std::string> ts;
-      if (!s.is_null(3)) {
-        ts = naive_timestamp(s.text(3));
-        if (!ts) {
-          reject(sum, {"config_cache", s.int64(0),
-                       "last_updated is not YYYY-MM-DD HH:MM:SS[.ffffff]", row()});
-          continue;
-        }
-      }
-      JsonProbe probe;
-      std::optional<std::string> value;
-      if (!s.is_null(2)) value = as_json(s.text(2), probe);
-      if (options_.dry_run) continue;
-      try {
-        pqxx::subtransaction one(tx, "import_row");
-        const auto r = one.exec_params0(
-            "INSERT INTO config_cache (key, value, last_updated) VALUES "
-            "($1, $2::jsonb, coalesce($3::timestamptz, now())) ON CONFLICT (key) DO NOTHING",
-            std::string(s.text(1)), value ? value->c_str() : nullptr, ts ? ts->c_str() : nullptr);
-        one.commit();
-        (r.affected_rows() == 1 ? sum.imported : sum.already_present) += 1;
-      } catch (const pqxx::sql_error& e) {
-        reject(sum, {"config_cache", s.int64(0), e.what(), row()});
-      }
-    }
-    tx.commit();
-    sum.seconds = seconds_since(start);
-    report.tables.push_back(sum);
+  report.tables.push_back(import_config_cache(file, conn, options));
+  report.tables.push_back(import_production_cache(file, conn, options, seen));
+  if (present.at("metrics")) {
+    report.tables.push_back(import_metrics(file, conn, options, seen));
+  } else {
+    auto missing = summary_for("metrics");
+    missing.missing = true;
+    report.tables.push_back(missing);
   }
-
-  // production_cache: the latest energy per port.
-  {
-    auto sum = summary_for("production_cache");
-    const auto start = Clock::now();
-    SqliteStatement s(file.handle(),
-                      "SELECT rowid, serial_number, port_number, today_production, "
-                      "total_production, last_updated FROM production_cache");
-    pqxx::work tx(conn);
-    while (s.step()) {
-      ++sum.read;
-      const auto row = [&] {
-        return std::vector{display(s, 1), display(s, 2), display(s, 3), display(s, 4),
-                           display(s, 5)};
-      };
-      const auto fail = [&](const std::string& why) {
-        reject(sum, {"production_cache", s.int64(0), why, row()});
-      };
-      const auto serial =
-          s.type(1) == SQLITE_TEXT ? normalize_serial(s.text(1)) : std::optional<std::string>{};
-      if (!serial) {
-        fail("serial_number is not 12 hex digits");
-        continue;
-      }
-      if (s.type(2) != SQLITE_INTEGER || s.int64(2) < 1 || s.int64(2) > 99) {
-        fail("port_number is not a number from 1 to 99");
-        continue;
-      }
-      const auto energy_ok = [&](int c) {
-        return s.is_null(c) || (s.type(c) == SQLITE_INTEGER && s.int64(c) >= 0);
-      };
-      if (!energy_ok(3) || !energy_ok(4) || (!s.is_null(3) && s.int64(3) > INT32_MAX)) {
-        fail("today_production/total_production is not a whole number of Wh");
-        continue;
-      }
-      const auto ts =
-          s.type(5) == SQLITE_TEXT ? naive_timestamp(s.text(5)) : std::optional<std::string>{};
-      if (!ts) {
-        fail("last_updated is not YYYY-MM-DD HH:MM:SS[.ffffff]");
-        continue;
-      }
-      see(seen, *serial, *ts, static_cast<long>(s.int64(2)));
-      if (options_.dry_run) continue;
-      try {
-        pqxx::subtransaction one(tx, "import_row");
-        const auto r = one.exec_params0(
-            "INSERT INTO production_cache (serial_number, port_number, today_production, "
-            "total_production, production_day, last_updated) VALUES ($1, $2, $3, $4, "
-            "($5::timestamp - make_interval(hours => $6))::date, $5::timestamptz) "
-            "ON CONFLICT (serial_number, port_number) DO NOTHING",
-            *serial, static_cast<int>(s.int64(2)), s.is_null(3) ? 0 : s.int64(3),
-            s.is_null(4) ? 0 : s.int64(4), *ts, options_.reset_hour);
-        one.commit();
-        (r.affected_rows() == 1 ? sum.imported : sum.already_present) += 1;
-      } catch (const pqxx::sql_error& e) {
-        fail(e.what());
-      }
-    }
-    tx.commit();
-    sum.seconds = seconds_since(start);
-    report.tables.push_back(sum);
-  }
-
-  // metrics: the big one, streamed in batches of COPY text.
-  {
-    auto sum = summary_for("metrics");
-    const auto start = Clock::now();
-    if (!present.at("metrics")) {
-      sum.missing = true;
-    } else {
-      const auto total = static_cast<std::uint64_t>(file.count("metrics"));
-      const std::string table(schema::kSystemMetrics);
-      const std::string stage = "smiles_import_stage";
-      if (!options_.dry_run) {
-        pqxx::nontransaction(conn).exec0("CREATE TEMP TABLE IF NOT EXISTS " + stage + " (LIKE " +
-                                         table + ")");
-      }
-      // Into an empty table the rows go in one transaction without the indexes,
-      // which are built afterwards (about twice as fast); killed, it leaves the
-      // table as it was. Otherwise each batch commits on its own.
-      std::optional<pqxx::work> bulk;
-      std::vector<std::pair<std::string, std::string>> indexes;  // name, definition
-      if (!options_.dry_run && total >= options_.bulk_min_rows) {
-        bulk.emplace(conn);
-        bulk->exec0("LOCK TABLE " + table + " IN ACCESS EXCLUSIVE MODE");
-        if (bulk->exec1("SELECT EXISTS (SELECT 1 FROM " + table + ")")[0].as<bool>()) {
-          bulk->commit();
-          bulk.reset();
-        } else {
-          for (const auto& row : bulk->exec(
-                   "SELECT indexrelid::regclass::text, pg_get_indexdef(indexrelid) FROM pg_index "
-                   "WHERE indrelid = " +
-                   bulk->quote(table) + "::regclass")) {
-            indexes.emplace_back(row[0].as<std::string>(), row[1].as<std::string>());
-            bulk->exec0("DROP INDEX " + indexes.back().first);
-          }
-        }
-      }
-      sum.bulk = bulk.has_value();
-      MetricsReader reader(file, options_.batch_rows, [&](const ImportReject& r) {
-        if (options_.on_reject) options_.on_reject(r);
-      });
-      std::uint64_t done = 0;
-      while (auto batch = reader.next()) {
-        const auto rows = batch->rowids.size();
-        if (!options_.dry_run) {
-          std::optional<pqxx::work> own;
-          pqxx::dbtransaction& tx =
-              bulk ? static_cast<pqxx::dbtransaction&>(*bulk) : own.emplace(conn);
-          const auto o = write_batch(tx, table, stage, *batch, options_.on_reject);
-          if (own) own->commit();
-          sum.imported += o.imported;
-          sum.already_present += o.present;
-          sum.rejected += o.rejected;
-        }
-        done += rows;
-        if (options_.on_progress) {
-          options_.on_progress({"metrics", done + reader.rejected() + reader.duplicates(), total,
-                                seconds_since(start)});
-        }
-      }
-      if (bulk) {
-        const auto removed = rebuild_indexes(*bulk, table, indexes);
-        sum.imported -= removed;
-        sum.already_present += removed;
-        bulk->commit();
-      }
-      sum.read = reader.read();
-      sum.rejected += reader.rejected();
-      sum.already_present += reader.duplicates();
-      for (const auto& [serial, s] : reader.seen()) {
-        see(seen, serial, s.first, s.max_port);
-        see(seen, serial, s.last, s.max_port);
-      }
-    }
-    sum.seconds = seconds_since(start);
-    report.tables.push_back(sum);
-  }
-
-  // Inverters for every serial met: type from the serial, first/last seen widened.
-  if (!options_.dry_run && !seen.empty()) {
-    pqxx::work tx(conn);
-    for (const auto& [serial, s] : seen) {
-      const auto r = tx.exec_params1(
-          "INSERT INTO inverters (serial_number, inverter_type, port_count, first_seen, last_seen) "
-          "VALUES ($1, $2, $3, $4::timestamptz, $5::timestamptz) ON CONFLICT (serial_number) DO "
-          "UPDATE SET first_seen = least(inverters.first_seen, excluded.first_seen), "
-          "last_seen = greatest(inverters.last_seen, excluded.last_seen), "
-          "port_count = greatest(inverters.port_count, excluded.port_count) "
-          "RETURNING (xmax = 0)",
-          serial, std::string(family_for_serial(serial).inverter_type),
-          static_cast<int>(std::clamp(s.max_port, 0L, 99L)), s.first, s.last);
-      if (r[0].as<bool>()) ++report.inverters_added;
-    }
-    tx.commit();
-  }
+  if (!options.dry_run && !seen.empty()) report.inverters_added = add_inverters(conn, seen);
   return report;
 }
 
@@ -805,38 +825,69 @@ ImportReport SqliteV1Importer::run(const std::string& path) {
 
 namespace {
 
-// An order-independent checksum of rows: the sum of a 60-bit slice of md5(row text).
-std::string checksum_sql(const std::string& row_text, const std::string& from) {
-  return "SELECT coalesce(to_hex((sum(('x' || left(md5(" + row_text +
-         "), 15))::bit(60)::bigint) % 1152921504606846976)::bigint), '0') FROM " + from;
-}
+// How a table of the file is compared with the database: the row's key and its
+// other values, as expressions over a table alias. system_metrics has no key but
+// its identity, which holds every value.
+using Columns = std::vector<std::string> (*)(const std::string& alias);
 
 struct Comparison {
   std::string table;
-  std::string key_match;    // s and d are the file's (temporary) and the database's row
-  std::string value_match;  // on top of the key
-  std::string row_text;     // for the checksum, over s.* or d.*
+  Columns key;
+  Columns values;
 };
 
 const std::vector<Comparison>& comparisons() {
   static const std::vector<Comparison> c{
-      {"config_cache", "d.key = s.key", "d.value IS NOT DISTINCT FROM s.value",
-       "x.key || '|' || coalesce(x.value::text, '')"},
-      {"production_cache", "d.serial_number = s.serial_number AND d.port_number = s.port_number",
-       "d.today_production = s.today_production AND d.total_production = s.total_production "
-       "AND d.last_updated = s.last_updated",
-       "x.serial_number || '|' || x.port_number || '|' || x.today_production || '|' || "
-       "x.total_production || '|' || extract(epoch FROM x.last_updated)"},
+      {"config_cache", [](const std::string& a) { return std::vector{a + ".key"}; },
+       [](const std::string& a) { return std::vector{a + ".value"}; }},
+      {"production_cache",
+       [](const std::string& a) {
+         return std::vector{a + ".serial_number", a + ".port_number"};
+       },
+       [](const std::string& a) {
+         return std::vector{a + ".today_production", a + ".total_production", a + ".last_updated"};
+       }},
       {"system_metrics",
-       "d.metric_name = s.metric_name AND d.\"timestamp\" = s.\"timestamp\" AND "
-       "coalesce(d.tags, 'null'::jsonb) = coalesce(s.tags, 'null'::jsonb) AND "
-       "coalesce(d.metric_value, 'NaN'::float8) = coalesce(s.metric_value, 'NaN'::float8)",
-       "true",
-       "x.metric_name || '|' || extract(epoch FROM x.\"timestamp\") || '|' || "
-       "coalesce(x.metric_value::text, '') || '|' || coalesce(x.tags::text, '')"},
+       [](const std::string& a) {
+         const auto id = schema::system_metrics_identity(a + ".");
+         return std::vector<std::string>(id.begin(), id.end());
+       },
+       [](const std::string&) { return std::vector<std::string>{}; }},
   };
   return c;
 }
+
+// "d.x = s.x AND ..." (or "true" for no columns).
+std::string all_match(const std::vector<std::string>& d, const std::vector<std::string>& s,
+                      const char* op) {
+  std::string out;
+  for (std::size_t i = 0; i < d.size(); ++i) {
+    out += (out.empty() ? "" : " AND ") + d[i] + " " + op + " " + s[i];
+  }
+  return out.empty() ? "true" : out;
+}
+
+// The row's text for the checksum: key and values joined.
+std::string row_text(const Comparison& c, const std::string& alias) {
+  std::string out;
+  for (const auto& cols : {c.key(alias), c.values(alias)}) {
+    for (const auto& col : cols) out += (out.empty() ? "" : ", ") + col;
+  }
+  return "concat_ws('|', " + out + ")";
+}
+
+// Drops the session's shadow tables however verify() ends.
+struct ShadowTables {
+  pqxx::connection& conn;
+  std::vector<std::string> names;
+  ~ShadowTables() {
+    try {
+      pqxx::nontransaction tx(conn);
+      for (const auto& t : names) tx.exec0("DROP TABLE IF EXISTS pg_temp." + t);
+    } catch (const std::exception&) {  // the session is going anyway
+    }
+  }
+};
 
 }  // namespace
 
@@ -845,61 +896,47 @@ VerifyReport SqliteV1Importer::verify(const std::string& path) {
   const auto present = check_source_shape(file);
   auto conn = pool_.acquire();
   set_time_zone(*conn, options_.timezone);
-  const std::vector<std::string> shadowed{"config_cache", "production_cache", "system_metrics",
-                                          "inverters"};
   // The file goes, through the import itself, into temporary tables of the same
   // names, which shadow the real ones for this session only.
+  ShadowTables shadow{*conn, {"config_cache", "production_cache", "system_metrics", "inverters"}};
   {
     pqxx::work tx(*conn);
-    for (const auto& t : shadowed) {
+    for (const auto& t : shadow.names) {
       tx.exec0("DROP TABLE IF EXISTS pg_temp." + t);
       tx.exec0("CREATE TEMP TABLE " + t + " (LIKE public." + t + " INCLUDING ALL)");
     }
     tx.commit();
   }
+  ImportOptions quiet = options_;
+  quiet.dry_run = false;
+  quiet.on_reject = nullptr;
+  quiet.on_progress = nullptr;
+  import_file(file, *conn, quiet);
+
   VerifyReport report;
-  try {
-    ImportOptions quiet = options_;
-    quiet.dry_run = false;
-    quiet.on_reject = nullptr;
-    import_file(file, *conn, quiet);
-    pqxx::nontransaction tx(*conn);
-    for (const auto& c : comparisons()) {
-      if (c.table == "system_metrics" && !present.at("metrics")) continue;
-      const std::string s = "pg_temp." + c.table + " s";
-      const std::string d = "public." + c.table + " d";
-      const auto counts =
-          tx.exec1("SELECT count(*), count(*) FILTER (WHERE EXISTS (SELECT 1 FROM " + d +
-                   " WHERE " + c.key_match + " AND " + c.value_match +
-                   ")), count(*) FILTER (WHERE EXISTS (SELECT 1 "
-                   "FROM " +
-                   d + " WHERE " + c.key_match + ")) FROM " + s);
-      VerifyTable t;
-      t.table = c.table;
-      t.source_rows = counts[0].as<std::uint64_t>();
-      t.found = counts[1].as<std::uint64_t>();
-      t.differing = counts[2].as<std::uint64_t>() - t.found;
-      t.missing = t.source_rows - counts[2].as<std::uint64_t>();
-      auto row_text = [&](const std::string& alias) {
-        std::string r = c.row_text;
-        for (std::size_t p = 0; (p = r.find("x.", p)) != std::string::npos; p += alias.size())
-          r.replace(p, 2, alias + ".");
-        return r;
-      };
-      t.source_checksum = tx.exec1(checksum_sql(row_text("s"), s))[0].as<std::string>();
-      t.database_checksum =
-          tx.exec1(checksum_sql(row_text("d"), d + " WHERE EXISTS (SELECT 1 FROM " + s + " WHERE " +
-                                                   c.key_match + ")"))[0]
-              .as<std::string>();
-      report.tables.push_back(t);
-    }
-  } catch (...) {
-    pqxx::nontransaction cleanup(*conn);
-    for (const auto& t : shadowed) cleanup.exec0("DROP TABLE IF EXISTS pg_temp." + t);
-    throw;
+  pqxx::nontransaction tx(*conn);
+  for (const auto& c : comparisons()) {
+    if (c.table == "system_metrics" && !present.at("metrics")) continue;
+    const std::string s = "pg_temp." + c.table + " s";
+    const std::string d = "public." + c.table + " d";
+    const auto key_match = all_match(c.key("d"), c.key("s"), "=");
+    const auto value_match = all_match(c.values("d"), c.values("s"), "IS NOT DISTINCT FROM");
+    const auto counts = tx.exec1("SELECT count(*), count(*) FILTER (WHERE EXISTS (SELECT 1 FROM " +
+                                 d + " WHERE " + key_match + " AND " + value_match +
+                                 ")), count(*) FILTER (WHERE EXISTS (SELECT 1 FROM " + d +
+                                 " WHERE " + key_match + ")) FROM " + s);
+    VerifyTable t;
+    t.table = c.table;
+    t.source_rows = counts[0].as<std::uint64_t>();
+    t.found = counts[1].as<std::uint64_t>();
+    t.differing = counts[2].as<std::uint64_t>() - t.found;
+    t.missing = t.source_rows - counts[2].as<std::uint64_t>();
+    t.source_checksum = tx.exec1(rows_checksum_sql(row_text(c, "s"), s))[0].as<std::string>();
+    t.database_checksum = tx.exec1(rows_checksum_sql(
+        row_text(c, "d"), d + " WHERE EXISTS (SELECT 1 FROM " + s + " WHERE " + key_match + ")"))[0]
+                              .as<std::string>();
+    report.tables.push_back(t);
   }
-  pqxx::nontransaction cleanup(*conn);
-  for (const auto& t : shadowed) cleanup.exec0("DROP TABLE IF EXISTS pg_temp." + t);
   return report;
 }
 

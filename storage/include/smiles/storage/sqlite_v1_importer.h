@@ -48,7 +48,6 @@ struct ImportTableSummary {
   std::uint64_t rejected = 0;
   double seconds = 0;
   bool missing = false;  // the source has no such table (old versions lack metrics)
-  bool bulk = false;     // loaded in one transaction, indexes built afterwards
 };
 
 struct ImportReport {
