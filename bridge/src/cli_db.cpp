@@ -18,13 +18,14 @@ struct DbOptions {
   std::string action;
   DbFlags db;
   bool dry_run = false;
+  std::string legacy_timezone;
 };
 
 int run_db(const DbOptions& o) {
   return run_guarded("hoymiles-smiles db", [&] {
     const auto settings = db_settings(o.db);
     const auto& config = settings.database;
-    const storage::MigratorOptions options{settings.rules.timezone, settings.rules.reset_hour};
+    const storage::MigratorOptions options{o.legacy_timezone, settings.rules};
     storage::ConnectionPool pool(config);
     storage::Migrator migrator(pool, options);
     std::cout << "database " << storage::describe(config) << "\n";
@@ -94,7 +95,12 @@ void add_db_command(CLI::App& app, CommandRun& run) {
                   "tables kept by adoption")
       ->required()
       ->check(CLI::IsMember({"status", "upgrade", "verify", "rollback-adoption", "drop-legacy"}));
-  add_db_flags(cmd, o->db, "Time zone of naive timestamps in an S-Miles v2 database being adopted");
+  add_db_flags(cmd, o->db,
+               "IANA time zone of the production day (\"today\") in the adopted production cache");
+  cmd->add_option("--legacy-timezone", o->legacy_timezone,
+                  "Time zone of the naive timestamps of an S-Miles v2 database being adopted "
+                  "(default: the database's TimeZone setting, which PostgreSQL's now() wrote "
+                  "them in)");
   cmd->add_flag("--dry-run", o->dry_run, "upgrade: print what would change, change nothing");
   cmd->footer(
       "Exit codes: 0 ok, 1 schema problem (checksum mismatch, newer schema, failed migration, "

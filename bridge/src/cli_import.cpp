@@ -132,7 +132,7 @@ int print_verify(const storage::VerifyReport& v) {
 bool prepare_schema(storage::ConnectionPool& pool, const DbSettings& settings, bool write,
                     const char* me) {
   storage::Migrator migrator(
-      pool, storage::MigratorOptions{settings.rules.timezone, settings.rules.reset_hour});
+      pool, storage::MigratorOptions{"", settings.rules});
   const auto status = migrator.status();
   if (status.up_to_date()) return true;
   if (!status.problems.empty()) {

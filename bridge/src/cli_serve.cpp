@@ -98,12 +98,12 @@ struct Bridge {
   // Schema state, auto-migrating when allowed. Throws SchemaError when the operator
   // must act.
   void check_schema(api::BackendStatus& s) {
-    storage::Migrator migrator(pool, {config.production.timezone, config.production.reset_hour});
-    auto schema = migrator.status();
+    storage::Migrator migrator(pool, storage::MigratorOptions{"", config.production});
+    auto schema = migrator.status(false);
     if (!schema.up_to_date() && config.auto_migrate && schema.problems.empty()) {
       spdlog::info("DB_AUTO_MIGRATE: upgrading the schema\n{}", storage::format_status(schema));
       migrator.upgrade();
-      schema = migrator.status();
+      schema = migrator.status(false);
     }
     s.schema_current = schema.up_to_date();
     if (!s.schema_current) {

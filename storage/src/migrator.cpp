@@ -29,36 +29,30 @@ bool table_exists(pqxx::transaction_base& tx, std::string_view table) {
               .as<bool>();
 }
 
-bool column_exists(pqxx::transaction_base& tx, std::string_view table, std::string_view column) {
-  return tx.exec_params1(
-               "SELECT count(*) FROM information_schema.columns WHERE table_schema = 'public' AND "
-               "table_name = $1 AND column_name = $2",
-               std::string(table), std::string(column))[0]
-             .as<int>() > 0;
-}
-
 SchemaStatus read_status(pqxx::transaction_base& tx, const std::vector<Migration>& migrations,
-                         const MigratorOptions& options) {
+                         const MigratorOptions& options, bool plan) {
   SchemaStatus s;
   s.latest_version = migrations.empty() ? 0 : migrations.back().version;
   if (!table_exists(tx, schema::kSchemaMigrations)) {
-    int ours = 0;
-    for (auto table : schema::kTables) ours += table_exists(tx, table) ? 1 : 0;
-    if (ours == 0) {
+    std::string ours;
+    for (auto table : schema::kTables) {
+      if (table_exists(tx, table)) ours += (ours.empty() ? "" : ", ") + std::string(table);
+    }
+    if (ours.empty()) {
       s.shape = SchemaShape::kEmpty;
-    } else if (table_exists(tx, schema::kInverterData) &&
-               column_exists(tx, schema::kInverterData, "id")) {
+      s.pending = migrations;
+    } else if (looks_like_legacy_v2(tx)) {
       s.shape = SchemaShape::kLegacyPythonV2;
       s.pending = migrations;  // adoption creates version 1, the rest then apply
+      s.legacy = plan_legacy_adoption(tx, options, plan);
+      s.problems = s.legacy->problems;
     } else {
       s.shape = SchemaShape::kUnknown;
       s.problems.push_back(
-          "tables with hoymiles names exist but there is no schema_migrations table and the "
-          "shape is not one this binary knows; refusing to touch them");
-    }
-    if (s.shape == SchemaShape::kEmpty) s.pending = migrations;
-    if (s.shape == SchemaShape::kLegacyPythonV2) {
-      s.legacy = plan_legacy_adoption(tx, options.legacy_timezone);
+          "tables with hoymiles names exist (" + ours +
+          ") but there is no schema_migrations table and they are not the S-Miles v2 Python "
+          "bridge's (its inverter_data and port_data have an id column); refusing to touch "
+          "them");
     }
     return s;
   }
@@ -116,7 +110,7 @@ std::string format_status(const SchemaStatus& s) {
       }
       break;
     case SchemaShape::kLegacyPythonV2:
-      out += "database of the S-Miles v2 Python bridge (legacy shape, no schema_migrations)\n";
+      out += "database of the S-Miles v2 Python bridge (no schema_migrations)\n";
       if (s.legacy) out += format_legacy_plan(*s.legacy);
       break;
     case SchemaShape::kUnknown:
@@ -146,11 +140,13 @@ Migrator::Migrator(ConnectionPool& pool, std::vector<Migration> migrations, Migr
             [](const Migration& a, const Migration& b) { return a.version < b.version; });
 }
 
-SchemaStatus Migrator::status() {
+SchemaStatus Migrator::status(bool plan) {
   SchemaStatus s;
   pool_.run([&](pqxx::connection& c) {
-    pqxx::read_transaction tx(c);
-    s = read_status(tx, migrations_, options_);
+    // Planning an adoption uses temporary tables; the transaction is never committed.
+    pqxx::work tx(c);
+    s = read_status(tx, migrations_, options_, plan);
+    tx.abort();
   });
   return s;
 }
@@ -173,17 +169,25 @@ UpgradeResult Migrator::upgrade() {
 
     SchemaStatus s;
     {
-      pqxx::read_transaction tx(c);
-      s = read_status(tx, migrations_, options_);
+      pqxx::work tx(c);
+      s = read_status(tx, migrations_, options_, false);
+      tx.abort();
     }
-    if (!s.problems.empty()) throw SchemaError(s.problems.front());
+    if (!s.problems.empty()) {
+      std::string all;
+      for (const auto& p : s.problems) all += (all.empty() ? "" : "; ") + p;
+      throw SchemaError(s.shape == SchemaShape::kLegacyPythonV2
+                            ? "this S-Miles v2 database cannot be adopted, nothing was changed: " +
+                                  all
+                            : all);
+    }
     if (s.shape == SchemaShape::kLegacyPythonV2) {
       if (migrations_.empty() || migrations_.front().version != 1) {
         throw SchemaError("adoption needs migration 1 (schema v2)");
       }
       try {
         pqxx::work tx(c);
-        adopt_legacy(tx, migrations_.front(), options_.legacy_timezone, options_.reset_hour);
+        adopt_legacy(tx, migrations_.front(), options_);
         tx.commit();
       } catch (const pqxx::broken_connection&) {
         throw;
@@ -194,7 +198,7 @@ UpgradeResult Migrator::upgrade() {
       }
       result.applied_versions.push_back(migrations_.front().version);
       pqxx::read_transaction tx(c);
-      s = read_status(tx, migrations_, options_);
+      s = read_status(tx, migrations_, options_, false);
     }
     if (s.pending.empty()) return;
     {
@@ -234,8 +238,8 @@ UpgradeResult Migrator::upgrade() {
 std::vector<std::string> Migrator::verify() {
   std::vector<std::string> problems;
   pool_.run([&](pqxx::connection& c) {
-    pqxx::read_transaction tx(c);
-    const auto s = read_status(tx, migrations_, options_);
+    pqxx::work tx(c);
+    const auto s = read_status(tx, migrations_, options_, false);
     problems = s.problems;
     for (const auto& m : s.pending) {
       problems.push_back("migration " + std::to_string(m.version) + " (" + m.name +

@@ -5,6 +5,7 @@
 
 #include <string>
 
+#include "smiles/storage/production_rules.h"
 #include "smiles/storage/schema.h"
 
 namespace smiles::storage::queries {
@@ -63,11 +64,11 @@ inline const std::string& port_history() {
 
 // $1 time zone, $2 reset hour. "today" counts only within its production day.
 inline const std::string& production() {
-  static const std::string q =
-      "SELECT serial_number, port_number, CASE WHEN production_day = "
-      "((now() AT TIME ZONE $1) - make_interval(hours => $2))::date THEN today_production "
-      "ELSE 0 END, total_production, " +
-      us("last_updated") + " FROM production_cache ORDER BY serial_number, port_number";
+  static const std::string q = "SELECT serial_number, port_number, CASE WHEN production_day = " +
+                               production_day_sql("now()", "$1", "$2") +
+                               " THEN today_production ELSE 0 END, total_production, " +
+                               us("last_updated") +
+                               " FROM production_cache ORDER BY serial_number, port_number";
   return q;
 }
 

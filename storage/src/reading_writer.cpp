@@ -58,10 +58,9 @@ ON CONFLICT (dtu_name) DO UPDATE SET
 
 // Production day of each timestamp: the local date (time zone $1) of the moment
 // $2 hours earlier, so that a day starts at RESET_HOUR. $3: timestamps, in order.
-constexpr const char* kProductionDays = R"sql(
-SELECT ((t AT TIME ZONE $1) - make_interval(hours => $2))::date::text
-FROM unnest($3::timestamptz[]) WITH ORDINALITY AS u(t, n) ORDER BY n
-)sql";
+const std::string kProductionDays = "SELECT " + production_day_sql("t", "$1", "$2") +
+                                    "::text FROM unnest($3::timestamptz[]) WITH ORDINALITY "
+                                    "AS u(t, n) ORDER BY n";
 
 // The monotonic rules, applied to one candidate row per port ($1..$6 arrays: serial,
 // port, today, total, production day, last updated). Candidates are built from good

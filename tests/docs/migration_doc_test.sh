@@ -85,24 +85,26 @@ check "v1 timestamps read in Europe/Berlin" \
   "$(q "$url" "SELECT min(\"timestamp\") AT TIME ZONE 'UTC' FROM system_metrics")" "2024-03-30 11:00:00"
 
 # --- v2: adoption, drop-legacy, then restore of the dump
-fixture="$SMILES_SOURCE_DIR/tests/storage/fixtures/smiles_v2_python.sql"
+fixture="$SMILES_SOURCE_DIR/tests/storage/fixtures/smiles_v2_postgres.sql"
 url="$(newdb v2)"
-psql -q "$url" -f "$fixture" >/dev/null
+psql -q "$url" -f "$fixture" -c "SET client_min_messages = warning" -c "DROP SCHEMA fixture_truth CASCADE" >/dev/null
 run_blocks v2 "$url"
-check "v2 adopted" "$(q "$url" "SELECT count(*) FROM inverter_data")" 2592
+check "v2 adopted" "$(q "$url" "SELECT count(*) FROM inverter_data")" 16996
+check "v2 times read in the server's zone" \
+  "$(q "$url" "SELECT min(\"timestamp\") AT TIME ZONE 'UTC' FROM port_data")" "2025-10-25 00:00:00"
 check "v2 legacy dropped" "$(q "$url" "SELECT count(*) FROM pg_namespace WHERE nspname = 'smiles_legacy_v2'")" 0
 run_blocks v2-restore "$url"
-check "v2 dump restored" "$(q "$url" "SELECT count(*) FROM public.inverter_data")" 6188
-check "v2 tables kept aside" "$(q "$url" "SELECT count(*) FROM smiles_v2_rolled_back.inverter_data")" 2592
+check "v2 dump restored" "$(q "$url" "SELECT count(*) FROM public.inverter_data")" 55237
+check "v2 tables kept aside" "$(q "$url" "SELECT count(*) FROM smiles_v2_rolled_back.inverter_data")" 16996
 check "v2 restored shape" "$(q "$url" "SELECT count(*) FROM information_schema.columns WHERE table_schema = 'public' AND table_name = 'inverter_data' AND column_name = 'id'")" 1
 
 # --- v2: rollback of an adoption
 url="$(newdb v2r)"
-psql -q "$url" -f "$fixture" >/dev/null
+psql -q "$url" -f "$fixture" -c "SET client_min_messages = warning" -c "DROP SCHEMA fixture_truth CASCADE" >/dev/null
 hoymiles-smiles db upgrade --database-url "$url" --timezone Europe/Berlin >/dev/null
 run_blocks v2-rollback "$url"
-check "v2 rolled back" "$(q "$url" "SELECT count(*) FROM public.inverter_data")" 6188
-check "v2 tables kept aside" "$(q "$url" "SELECT count(*) FROM smiles_v2_rolled_back.inverter_data")" 2592
+check "v2 rolled back" "$(q "$url" "SELECT count(*) FROM public.inverter_data")" 55237
+check "v2 tables kept aside" "$(q "$url" "SELECT count(*) FROM smiles_v2_rolled_back.inverter_data")" 16996
 
 # --- export / import archive
 src="$(newdb src)"

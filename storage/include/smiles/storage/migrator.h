@@ -31,7 +31,7 @@ const std::vector<Migration>& builtin_migrations();
 enum class SchemaShape {
   kEmpty,           // no hoymiles tables at all
   kManaged,         // has schema_migrations
-  kLegacyPythonV2,  // the S-Miles v2 Python bridge's PostgreSQL shape
+  kLegacyPythonV2,  // the S-Miles v2 Python bridge's PostgreSQL shape (see legacy)
   kUnknown,         // some of our table names, but neither shape
 };
 
@@ -64,10 +64,8 @@ struct UpgradeResult {
   std::vector<int> applied_versions;
 };
 
-struct MigratorOptions {
-  std::string legacy_timezone = "UTC";  // the old bridge's TIMEZONE, for naive timestamps
-  int reset_hour = 0;                   // RESET_HOUR, for the adopted production cache
-};
+// How a legacy S-Miles v2 database is adopted (see legacy_adoption.h).
+using MigratorOptions = LegacyOptions;
 
 class Migrator {
  public:
@@ -76,7 +74,9 @@ class Migrator {
   Migrator(ConnectionPool& pool, MigratorOptions options)
       : Migrator(pool, builtin_migrations(), std::move(options)) {}
 
-  SchemaStatus status();
+  // With `plan`, a legacy S-Miles v2 database is read whole to show what adoption
+  // would keep (slow on big databases); without, only its shape and problems.
+  SchemaStatus status(bool plan = true);
   // Adopts a legacy S-Miles v2 database first (one transaction), then applies what is
   // pending. Throws SchemaError (mismatch, newer schema, unknown shape, failed
   // migration), ConfigError (unknown time zone) or DatabaseUnavailable. Safe to run
