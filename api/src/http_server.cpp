@@ -91,6 +91,7 @@ class Session : public std::enable_shared_from_this<Session> {
     if (const auto it = req.find(http::field::authorization); it != req.end()) {
       request.authorization = std::string(it->value());
     }
+    request.body = req.body();
     const auto started = std::chrono::steady_clock::now();
     Response response = server_->handler(request);
     const double seconds =

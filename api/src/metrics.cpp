@@ -7,6 +7,7 @@
 #include <prometheus/registry.h>
 #include <prometheus/text_serializer.h>
 #include <unistd.h>
+#include <algorithm>
 
 #include <chrono>
 #include <cmath>
@@ -185,7 +186,19 @@ struct BridgeMetrics::Impl {
                                         .Help("HTTP request duration by route.")
                                         .Register(*registry);
 
+  Family<Gauge>& push_receivers = BuildGauge()
+                                      .Name("hoymiles_push_receivers")
+                                      .Help("Registered WebSocket push receivers by state.")
+                                      .Register(*registry);
+  Family<Counter>& push_messages =
+      BuildCounter()
+          .Name("hoymiles_push_messages_total")
+          .Help("Push updates by result: sent, or dropped for a newer one (slow receiver).")
+          .Register(*registry);
+
   std::map<std::string, double> energy_seen;  // series key -> joules already counted
+  double push_sent_seen = 0;
+  double push_dropped_seen = 0;
 };
 
 BridgeMetrics::BridgeMetrics(const std::string& version) : impl_(std::make_unique<Impl>()) {
@@ -246,6 +259,21 @@ void BridgeMetrics::backend(const BackendStatus& s) {
   impl_->pool.Add({{"state", "in_use"}}).Set(s.pool_in_use);
   impl_->spool_bytes.Add({}).Set(static_cast<double>(s.spool_bytes));
   impl_->spool_readings.Add({}).Set(static_cast<double>(s.spool_readings));
+}
+
+void BridgeMetrics::push(std::size_t connected, std::size_t registered, std::uint64_t sent,
+                         std::uint64_t dropped) {
+  std::lock_guard lock(impl_->mutex);
+  impl_->push_receivers.Add({{"state", "connected"}}).Set(static_cast<double>(connected));
+  impl_->push_receivers.Add({{"state", "disconnected"}})
+      .Set(static_cast<double>(registered - connected));
+  auto count = [](Family<Counter>& family, const char* result, double total, double& seen) {
+    auto& c = family.Add({{"result", result}});
+    if (total > seen) c.Increment(total - seen);
+    seen = std::max(seen, total);
+  };
+  count(impl_->push_messages, "sent", static_cast<double>(sent), impl_->push_sent_seen);
+  count(impl_->push_messages, "dropped", static_cast<double>(dropped), impl_->push_dropped_seen);
 }
 
 void BridgeMetrics::http_request(const std::string& route, int status, double seconds) {

@@ -11,6 +11,7 @@
 #include "smiles/core/error.h"
 #include "smiles/core/serial.h"
 #include "smiles/core/time.h"
+#include "smiles/storage/schema.h"
 
 namespace smiles::api {
 
@@ -199,6 +200,7 @@ Router::Router(const LiveState& live, storage::ReadModel& history,
 
 std::string Router::route_label(const std::string& target) {
   const auto path = target.substr(0, target.find('?'));
+  if (path == kPushRegisterPath) return kPushRegisterPath;
   const auto parts = split_path(path);
   if (parts.empty()) return "/";
   if (parts[0] != "api") {
@@ -218,14 +220,33 @@ std::string Router::route_label(const std::string& target) {
   return "other";
 }
 
+std::string_view legacy_dtu_status(std::string_view state) {
+  if (state == "ok") return "online";
+  if (state == "starting") return "unknown";
+  return "error";
+}
+
 Response Router::handle(const Request& request) const {
   const auto query_at = request.target.find('?');
   const std::string path = request.target.substr(0, query_at);
-  const std::string query =
-      query_at == std::string::npos ? "" : request.target.substr(query_at + 1);
-  if (request.method != "GET" && request.method != "HEAD") {
-    auto r = error_response(405, "method_not_allowed", "only GET and HEAD are supported");
-    r.headers.emplace_back("Allow", "GET, HEAD");
+  Response r = dispatch(request, path,
+                        query_at == std::string::npos ? "" : request.target.substr(query_at + 1));
+  if (!options_.cors_origin.empty() && path.starts_with("/api/")) {
+    r.headers.emplace_back("Access-Control-Allow-Origin", options_.cors_origin);
+  }
+  return r;
+}
+
+Response Router::dispatch(const Request& request, const std::string& path,
+                          const std::string& query) const {
+  const bool push_path = path == kPushRegisterPath;
+  const bool allowed =
+      push_path ? request.method == "POST" : request.method == "GET" || request.method == "HEAD";
+  if (!allowed) {
+    auto r = error_response(
+        405, "method_not_allowed",
+        push_path ? "only POST is supported here" : "only GET and HEAD are supported");
+    r.headers.emplace_back("Allow", push_path ? "POST" : "GET, HEAD");
     return r;
   }
   const bool open_path = path == "/health" || path == "/ready" || path == "/metrics";
@@ -238,6 +259,12 @@ Response Router::handle(const Request& request) const {
     }
   }
   try {
+    if (push_path) {
+      if (!options_.register_push) {
+        return error_response(404, "not_found", "push is not enabled in this bridge");
+      }
+      return options_.register_push(request.body);
+    }
     return route(path, query);
   } catch (const IoError& e) {
     return error_response(503, "database_unavailable", e.what());
@@ -370,36 +397,45 @@ Response Router::health() const {
   json dtus = json::object();
   bool any_recent = false;
   for (const auto& h : live_.health()) {
-    std::optional<double> since;
-    if (h.last_success) since = std::chrono::duration<double>(now - *h.last_success).count();
-    const auto reference = h.last_success.value_or(options_.start_time);
-    if (now - reference < options_.health_stale) any_recent = true;
-    dtus[h.name] = {
-        {"status", h.status},
-        {"address", h.address},
-        {"last_successful_query", nullable_time(h.last_success)},
-        {"seconds_since_last_success", since ? json(std::round(*since)) : json(nullptr)},
-        {"query_count", h.query_count},
-        {"error_count", h.error_count},
-        {"last_error", h.last_error.empty() ? json(nullptr) : json(h.last_error)},
-        {"last_error_time", nullable_time(h.last_error_time)}};
+    std::optional<std::int64_t> since;
+    if (h.last_success) {
+      since = std::chrono::duration_cast<std::chrono::seconds>(now - *h.last_success).count();
+      if (now - *h.last_success < options_.health_stale) any_recent = true;
+    }
+    dtus[h.name] = {{"status", legacy_dtu_status(h.status)},
+                    {"state", h.status},
+                    {"address", h.address},
+                    {"last_successful_query", nullable_time(h.last_success)},
+                    {"seconds_since_last_success", since ? json(*since) : json(nullptr)},
+                    {"query_count", h.query_count},
+                    {"error_count", h.error_count},
+                    {"last_error", h.last_error.empty() ? json(nullptr) : json(h.last_error)},
+                    {"last_error_time", nullable_time(h.last_error_time)}};
   }
-  const bool healthy = any_recent && backend.database_connected;
+  // Readings are safe while they reach the database or the spool.
+  const bool storing = backend.database_connected || backend.spool_dropped == 0;
+  const bool healthy = any_recent && storing;
   json database = {{"connected", backend.database_connected},
                    {"schema_current", backend.schema_current},
                    {"pool", {{"idle", backend.pool_idle}, {"in_use", backend.pool_in_use}}}};
   if (!backend.database_error.empty()) database["error"] = backend.database_error;
-  // Always 200: a 5xx here would make Home Assistant mark every entity unavailable.
-  return json_response(
-      {{"healthy", healthy},
-       {"status", healthy ? "healthy" : "unhealthy"},
-       {"uptime_seconds",
-        std::round(std::chrono::duration<double>(now - options_.start_time).count())},
-       {"start_time", format_iso8601_utc(options_.start_time)},
-       {"version", options_.version},
-       {"database", database},
-       {"spool", {{"bytes", backend.spool_bytes}, {"readings", backend.spool_readings}}},
-       {"dtus", dtus}});
+  json body = {
+      {"healthy", healthy},
+      {"status", healthy ? "healthy" : "unhealthy"},
+      {"uptime_seconds",
+       std::chrono::duration_cast<std::chrono::seconds>(now - options_.start_time).count()},
+      {"start_time", format_iso8601_utc(options_.start_time)},
+      {"version", options_.version},
+      {"database", database},
+      {"spool",
+       {{"bytes", backend.spool_bytes},
+        {"readings", backend.spool_readings},
+        {"dropped", backend.spool_dropped}}},
+      {"dtus", dtus}};
+  if (options_.health_extra) options_.health_extra(body);
+  // 503 with the same body when not healthy, as the Python bridge answered: Home
+  // Assistant then marks its entities unavailable instead of showing stale values.
+  return json_response(body, healthy ? 200 : 503);
 }
 
 Response Router::ready() const {
@@ -419,6 +455,10 @@ Response Router::stats() const {
   const BackendStatus backend = backend_();
   json tables = json::object();
   for (const auto& [name, rows] : s.table_rows) tables[name] = rows;
+  auto rows = [&s](std::string_view table) {
+    const auto it = s.table_rows.find(std::string(table));
+    return it == s.table_rows.end() ? std::int64_t{0} : it->second;
+  };
   return json_response(
       {{"total_records", s.total_records},
        {"rows_estimated", s.rows_estimated},
@@ -426,7 +466,15 @@ Response Router::stats() const {
        {"tables", tables},
        {"oldest_reading", nullable_time(s.oldest_reading)},
        {"newest_reading", nullable_time(s.newest_reading)},
-       {"spool", {{"bytes", backend.spool_bytes}, {"readings", backend.spool_readings}}}});
+       {"spool", {{"bytes", backend.spool_bytes}, {"readings", backend.spool_readings}}},
+       // The Python bridge's keys, for the sensors built on them.
+       {"database_type", "POSTGRES"},
+       {"production_cache_entries", rows(storage::schema::kProductionCache)},
+       {"config_cache_entries", rows(storage::schema::kConfigCache)},
+       {"metrics_entries", rows(storage::schema::kSystemMetrics)},
+       {"inverter_data_entries", rows(storage::schema::kInverterData)},
+       {"port_data_entries", rows(storage::schema::kPortData)},
+       {"inverters_count", rows(storage::schema::kInverters)}});
 }
 
 }  // namespace smiles::api

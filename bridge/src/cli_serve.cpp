@@ -3,10 +3,12 @@
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <condition_variable>
 #include <csignal>
 #include <ctime>
 #include <iostream>
+#include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
 #include <stop_token>
 #include <thread>
@@ -17,9 +19,11 @@
 #include "smiles/api/http_server.h"
 #include "smiles/api/live_state.h"
 #include "smiles/api/metrics.h"
+#include "smiles/api/push_hub.h"
 #include "smiles/api/router.h"
 #include "smiles/core/time.h"
 #include "smiles/hardware/errors.h"
+#include "smiles/storage/config_store.h"
 #include "smiles/storage/errors.h"
 #include "smiles/storage/migrator.h"
 #include "smiles/storage/pg_read_model.h"
@@ -69,6 +73,11 @@ struct Bridge {
   api::BridgeMetrics metrics{kVersion};
   mutable std::mutex status_mutex;
   api::BackendStatus status;  // refreshed by the database watcher
+  storage::ConfigStore config_store{pool};
+  api::PushHub* push = nullptr;  // set while serving
+  std::mutex push_mutex;
+  bool push_loaded = false;  // the stored registrations are in the hub
+  bool push_dirty = false;   // the hub has registrations the database lacks
 
   explicit Bridge(ServeConfig c)
       : config(std::move(c)),
@@ -157,6 +166,7 @@ struct Bridge {
       if (const auto n = durable.flush(); n > 0) {
         spdlog::info("replayed {} spooled readings into the database", n);
       }
+      sync_push_receivers();
     }
     metrics.backend(backend());
   }
@@ -181,6 +191,68 @@ struct Bridge {
     }
   }
 
+  // WebSocket receivers are kept in config_cache: loaded once the database is there,
+  // saved after each change (by the watcher when the database was away).
+  void sync_push_receivers() {
+    if (push == nullptr) return;
+    std::lock_guard lock(push_mutex);
+    try {
+      if (!push_loaded) {
+        std::size_t resumed = 0;
+        if (const auto text = config_store.get(storage::kPushReceiversKey)) {
+          const auto list = nlohmann::json::parse(*text, nullptr, false);
+          for (const auto& item : list.is_array() ? list : nlohmann::json::array()) {
+            const auto parsed = api::parse_push_registration(item.dump());
+            const auto* r = std::get_if<api::PushReceiver>(&parsed);
+            if (r == nullptr) continue;
+            // A registration made since the start is newer than a stored one.
+            if (push->add(*r, false) == api::PushAdd::kAdded) ++resumed;
+          }
+        }
+        push_loaded = true;
+        if (resumed > 0) spdlog::info("resuming WebSocket push to {} receiver(s)", resumed);
+      }
+      if (push_dirty) {
+        nlohmann::json list = nlohmann::json::array();
+        for (const auto& r : push->receivers()) {
+          list.push_back({{"websocket_url", r.url}, {"name", r.name}});
+        }
+        config_store.put(storage::kPushReceiversKey, list.dump());
+        push_dirty = false;
+      }
+    } catch (const Error& e) {
+      spdlog::debug("WebSocket registrations not synced with the database yet: {}", e.what());
+    }
+  }
+
+  api::Response register_push(const std::string& body) {
+    const auto parsed = api::parse_push_registration(body);
+    if (const auto* error = std::get_if<api::Response>(&parsed)) return *error;
+    const auto& receiver = std::get<api::PushReceiver>(parsed);
+    const auto added = push->add(receiver);
+    const auto where = api::parse_push_url(receiver.url)->without_query;
+    if (added == api::PushAdd::kFull) {
+      spdlog::warn("refused WebSocket receiver '{}' at {}: {} receivers are registered already",
+                   receiver.name, where, push->receivers().size());
+      return api::error_response(400, "too_many_registrations",
+                                 "at most " + std::to_string(push->receivers().size()) +
+                                     " WebSocket receivers may be registered");
+    }
+    if (added != api::PushAdd::kUnchanged) {
+      spdlog::info("WebSocket receiver '{}' {}: {}", receiver.name,
+                   added == api::PushAdd::kReplaced ? "registered again (new token)" : "registered",
+                   where);
+      {
+        std::lock_guard lock(push_mutex);
+        push_dirty = true;
+      }
+      sync_push_receivers();
+    }
+    api::Response r;
+    r.body = R"({"status":"registered"})";
+    return r;
+  }
+
   void seed_from_database() {
     try {
       live.seed_production(read_model.production());
@@ -194,6 +266,33 @@ struct Bridge {
       spdlog::warn("could not load the last stored values: {}", e.what());
     }
   }
+};
+
+// The push message: the same JSON as GET /health, /stats and /api/inverters, as the
+// Home Assistant component reads them ({"type":"update","data":{...}}). /stats needs
+// the database; while it is away its last answer stands in. Called by the push hub's
+// thread only.
+class PushUpdate {
+ public:
+  PushUpdate(const api::Router& router, const std::string& token)
+      : router_(router), auth_(token.empty() ? "" : "Bearer " + token) {}
+
+  std::string operator()() {
+    auto get = [&](const char* target) { return router_.handle({"GET", target, auth_, ""}); };
+    nlohmann::json data;
+    data["health"] = nlohmann::json::parse(get("/health").body);
+    if (const auto stats = get("/stats"); stats.status == 200) {
+      last_stats_ = nlohmann::json::parse(stats.body);
+    }
+    data["stats"] = last_stats_;
+    data["inverters"] = nlohmann::json::parse(get("/api/inverters").body);
+    return nlohmann::json{{"type", "update"}, {"data", std::move(data)}}.dump();
+  }
+
+ private:
+  const api::Router& router_;
+  std::string auth_;
+  nlohmann::json last_stats_ = nlohmann::json::object();
 };
 
 void poll_loop(Bridge& b, const DtuConfig& dtu, std::stop_token stop) {
@@ -229,6 +328,7 @@ void poll_loop(Bridge& b, const DtuConfig& dtu, std::stop_token stop) {
       }
       spdlog::debug("DTU '{}': {} inverters in {:.0f} ms, {}", dtu.name, reading.inverters.size(),
                     seconds * 1000, where);
+      if (b.push != nullptr) b.push->notify();
     } catch (const Error& e) {
       const double seconds =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
@@ -282,15 +382,52 @@ int run_serve(const SettingLookup& lookup) {
   for (const auto& d : b.config.dtus)
     b.live.register_dtu(d.name, hardware::format_dtu_address(d.address));
 
-  api::RouterOptions router_options{kVersion, start_time, b.config.health_stale, b.config.api_token,
-                                    b.config.protect_all};
+  std::unique_ptr<api::PushHub> push;  // built after the router it reads
+  api::RouterOptions router_options;
+  router_options.version = kVersion;
+  router_options.start_time = start_time;
+  router_options.health_stale = b.config.health_stale;
+  router_options.api_token = b.config.api_token;
+  router_options.protect_all = b.config.protect_all;
+  router_options.cors_origin = b.config.cors_origin;
+  router_options.register_push = [&b](const std::string& body) { return b.register_push(body); };
+  router_options.health_extra = [&push](nlohmann::json& health) {
+    if (!push) return;
+    nlohmann::json receivers = nlohmann::json::array();
+    for (const auto& r : push->status()) {
+      receivers.push_back(
+          {{"name", r.name},
+           {"url", r.url},
+           {"connected", r.connected},
+           {"connects", r.connects},
+           {"sent", r.sent},
+           {"dropped", r.dropped},
+           {"last_sent", r.last_sent ? nlohmann::json(format_iso8601_utc(*r.last_sent))
+                                     : nlohmann::json(nullptr)},
+           {"last_error",
+            r.last_error.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.last_error)}});
+    }
+    health["push"] = {{"receivers", receivers}};
+  };
   api::Router router(
       b.live, b.read_model, [&b] { return b.backend(); },
-      [&b] {
+      [&b, &push] {
         b.metrics.backend(b.backend());
+        if (push) {
+          const auto status = push->status();
+          const auto totals = push->totals();
+          const auto connected = static_cast<std::size_t>(std::count_if(
+              status.begin(), status.end(), [](const auto& r) { return r.connected; }));
+          b.metrics.push(connected, status.size(), totals.sent, totals.dropped);
+        }
         return b.metrics.text();
       },
       router_options);
+  api::PushOptions push_options;
+  push_options.user_agent = std::string("hoymiles-smiles/") + kVersion;
+  push = std::make_unique<api::PushHub>(push_options, PushUpdate(router, b.config.api_token));
+  b.push = push.get();
+  b.sync_push_receivers();
   api::HttpServerOptions http_options;
   http_options.host = b.config.http_host;
   http_options.port = b.config.http_port;
@@ -343,6 +480,8 @@ int run_serve(const SettingLookup& lookup) {
   watcher.request_stop();
   pollers.clear();  // joins: an in-flight poll finishes and its reading is stored or spooled
   watcher = {};
+  b.push = nullptr;
+  push->stop();
   server.stop();
   const auto s = b.durable.stats();
   spdlog::info("stopped: {} readings stored, {} spooled, {} replayed, {} dropped", s.stored,

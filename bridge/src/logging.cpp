@@ -4,6 +4,7 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <cctype>
 #include <nlohmann/json.hpp>
 
 #include "smiles/core/error.h"
@@ -31,19 +32,45 @@ class JsonFormatter final : public spdlog::formatter {
   }
 };
 
+std::string lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
 }  // namespace
 
+spdlog::level::level_enum parse_log_level(const std::string& text) {
+  // The Python bridge's names (DEBUG, INFO, WARNING, ERROR, CRITICAL) work too.
+  const std::string l = lower(text);
+  for (const auto& [name, level] :
+       std::initializer_list<std::pair<const char*, spdlog::level::level_enum>>{
+           {"trace", spdlog::level::trace},
+           {"debug", spdlog::level::debug},
+           {"info", spdlog::level::info},
+           {"warn", spdlog::level::warn},
+           {"warning", spdlog::level::warn},
+           {"error", spdlog::level::err},
+           {"critical", spdlog::level::critical},
+           {"off", spdlog::level::off}}) {
+    if (l == name) return level;
+  }
+  throw ConfigError("LOG_LEVEL must be trace, debug, info, warn, error, critical or off, got '" +
+                    text + "'");
+}
+
 void setup_logging(const std::string& level, const std::string& format) {
+  const auto threshold = parse_log_level(level);
+  const std::string f = lower(format);
   auto logger = spdlog::stderr_color_mt("hoymiles-smiles");
-  if (format == "json") {
+  if (f == "json") {
     logger->set_formatter(std::make_unique<JsonFormatter>());
-  } else if (format == "text") {
+  } else if (f == "text" || f == "standard") {  // "standard": the Python bridge's name
     logger->set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %^%-5l%$ %v", spdlog::pattern_time_type::utc);
   } else {
     throw ConfigError("LOG_FORMAT must be text or json, got '" + format + "'");
   }
   spdlog::set_default_logger(logger);
-  spdlog::set_level(spdlog::level::from_str(level == "warning" ? "warn" : level));
+  spdlog::set_level(threshold);
 }
 
 }  // namespace smiles::bridge

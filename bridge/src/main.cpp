@@ -18,13 +18,12 @@ int main(int argc, char** argv) {
   std::string log_level = "info";
   if (const char* env = std::getenv("LOG_LEVEL"); env != nullptr && *env != '\0') log_level = env;
   app.add_option("--log-level", log_level,
-                 "trace, debug, info, warn, error or off [env: LOG_LEVEL]")
-      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "warning", "error", "off"},
-                            CLI::ignore_case))
+                 "trace, debug, info, warn, error, critical or off [env: LOG_LEVEL]")
       ->capture_default_str();
   std::string log_format = "text";
   if (const char* env = std::getenv("LOG_FORMAT"); env != nullptr && *env != '\0') log_format = env;
-  app.add_option("--log-format", log_format, "text or json [env: LOG_FORMAT]")
+  app.add_option("--log-format", log_format,
+                 "text or json, one object per line (standard = text) [env: LOG_FORMAT]")
       ->capture_default_str();
 
   CommandRun run;

@@ -135,6 +135,17 @@ SettingLookup settings_lookup(std::map<std::string, std::string> flags, Environm
 
 storage::DatabaseConfig database_config_from(const SettingLookup& lookup) {
   const Reader r{lookup};
+  if (auto type = r.raw("DB_TYPE")) {
+    std::string t = type->first;
+    std::transform(t.begin(), t.end(), t.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    if (t != "postgres" && t != "postgresql") {
+      throw ConfigError(type->second + " is '" + type->first +
+                        "': hoymiles-smiles keeps its readings in PostgreSQL only; point "
+                        "DATABASE_URL or DB_HOST at a PostgreSQL server (MIGRATION.md says how "
+                        "to bring data across)");
+    }
+  }
   storage::DatabaseConfig d;
   d.url = r.text("DATABASE_URL", "");
   d.host = r.text("DB_HOST", d.host);
@@ -162,7 +173,7 @@ ServeConfig serve_config_from(const SettingLookup& lookup) {
   c.auto_migrate = r.boolean("DB_AUTO_MIGRATE", false);
 
   if (auto list = r.raw("DTUS")) c.dtus = parse_dtu_list(list->first, list->second);
-  const std::string name = r.text("DTU_NAME", "dtu");
+  const std::string name = r.text("DTU_NAME", "DTU");
   if (auto host = r.raw("DTU_HOST")) {
     DtuConfig d{name, {}};
     d.address.transport = hardware::Transport::kTcp;
@@ -207,6 +218,13 @@ ServeConfig serve_config_from(const SettingLookup& lookup) {
   c.http_threads = static_cast<int>(r.integer("HTTP_THREADS", 8, 1, 256));
   c.api_token = r.text("API_TOKEN", "");
   c.protect_all = r.boolean("PROTECT_ALL", false);
+  // Set but empty turns the header off; unset keeps the default.
+  if (auto origin = r.lookup(setting("CORS_ALLOW_ORIGIN"))) {
+    c.cors_origin = origin->first;
+    if (c.cors_origin.find_first_of("\r\n") != std::string::npos) {
+      throw ConfigError(origin->second + " must be one line");
+    }
+  }
   if (c.protect_all && c.api_token.empty()) {
     throw ConfigError("PROTECT_ALL=true needs API_TOKEN to be set");
   }

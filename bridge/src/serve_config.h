@@ -31,7 +31,7 @@ struct Setting {
   bool secret = false;  // never printed back
 };
 
-inline constexpr std::array<Setting, 34> kSettings{{
+inline constexpr std::array<Setting, 36> kSettings{{
     {"DATABASE_URL", "--database-url", "", "PostgreSQL URL; when set, DB_* are ignored", true},
     {"DB_HOST", "--db-host", "localhost", "PostgreSQL host"},
     {"DB_PORT", "--db-port", "5432", "PostgreSQL port"},
@@ -42,10 +42,15 @@ inline constexpr std::array<Setting, 34> kSettings{{
     {"DB_MAX_OVERFLOW", "--db-max-overflow", "10",
      "extra connections under load, closed after 30 s idle"},
     {"DB_AUTO_MIGRATE", "--db-auto-migrate", "false", "upgrade the schema at start (true/false)"},
+    {"DB_TYPE", "--db-type", "postgres",
+     "kept from the Python bridge: postgres (or postgresql); the readings live in PostgreSQL "
+     "only"},
     {"DTUS", "--dtus", "",
      "several DTUs: name=URL entries separated by commas or spaces, e.g. "
      "roof=tcp://10.0.0.5:502?unit=1,garage=rtu:///dev/ttyUSB0?unit=101"},
-    {"DTU_NAME", "--dtu-name", "dtu", "name of the single DTU set by DTU_HOST or DTU_SERIAL_PORT"},
+    {"DTU_NAME", "--dtu-name", "DTU",
+     "name of the single DTU set by DTU_HOST or DTU_SERIAL_PORT (the Home Assistant component "
+     "looks up DTU)"},
     {"DTU_HOST", "--dtu-host", "", "one Modbus TCP DTU: host name or address"},
     {"DTU_PORT", "--dtu-port", "502", "its Modbus TCP port"},
     {"MODBUS_UNIT_ID", "--modbus-unit-id", "1 (TCP) / 101 (RTU)", "unit id of the single DTU"},
@@ -72,6 +77,8 @@ inline constexpr std::array<Setting, 34> kSettings{{
     {"HTTP_MAX_CONNECTIONS", "--http-max-connections", "256",
      "open HTTP connections at most; more get 503"},
     {"API_TOKEN", "--api-token", "", "bearer token required for /api/* and /stats", true},
+    {"CORS_ALLOW_ORIGIN", "--cors-allow-origin", "*",
+     "Access-Control-Allow-Origin of /api/* answers; empty: none"},
     {"PROTECT_ALL", "--protect-all", "false", "require the token on /health, /ready, /metrics too"},
     {"DATA_DIR", "--data-dir", "/var/lib/hoymiles-smiles", "directory of the spool file"},
     {"SPOOL_MAX_MB", "--spool-max-mb", "256", "largest spool file in MiB"},
@@ -79,8 +86,8 @@ inline constexpr std::array<Setting, 34> kSettings{{
 
 // Global settings handled by main() for every subcommand (listed for documentation).
 inline constexpr std::array<Setting, 2> kGlobalSettings{{
-    {"LOG_LEVEL", "--log-level", "info", "trace, debug, info, warn, error or off"},
-    {"LOG_FORMAT", "--log-format", "text", "text or json"},
+    {"LOG_LEVEL", "--log-level", "info", "trace, debug, info, warn, error, critical or off"},
+    {"LOG_FORMAT", "--log-format", "text", "text (or standard) or json"},
 }};
 
 struct DtuConfig {
@@ -104,6 +111,7 @@ struct ServeConfig {
   int http_threads = 8;
   std::string api_token;
   bool protect_all = false;
+  std::string cors_origin = "*";
   std::filesystem::path data_dir = "/var/lib/hoymiles-smiles";
   std::uint64_t spool_max_bytes = 256ULL << 20;
 };

@@ -57,7 +57,7 @@ class RouterTest : public ::testing::Test {
   }
   Response get(const std::string& target, RouterOptions options = {},
                const std::string& auth = "") {
-    return router(std::move(options)).handle({"GET", target, auth});
+    return router(std::move(options)).handle({"GET", target, auth, ""});
   }
   static std::string code_of(const Response& r) { return json::parse(r.body)["error"]["code"]; }
 
@@ -66,30 +66,134 @@ class RouterTest : public ::testing::Test {
   BackendStatus backend{true, "", true};
 };
 
-TEST_F(RouterTest, HealthIsAlways200AndSaysWhy) {
-  live.register_dtu("roof", "tcp://x");
-  RouterOptions fresh;
-  fresh.health_stale = std::chrono::hours{2};  // started 65 min ago: still within the window
-  auto r = get("/health", fresh);
-  EXPECT_EQ(r.status, 200);
+// The answer the Python bridge gave (hoymiles_smiles/health.py) and its Home Assistant
+// component reads (coordinator.py, sensor.py, binary_sensor.py): 200 when healthy,
+// 503 with the same body when not; integers for the seconds; "online"/"error".
+TEST_F(RouterTest, HealthAnswersLikeThePythonBridge) {
+  live.register_dtu("DTU", "tcp://x");
+  RouterOptions options;
+  options.health_stale = std::chrono::seconds{300};
+  // Started 65 min ago, no DTU answered yet: not healthy, 503, same body.
+  auto r = get("/health", options);
+  EXPECT_EQ(r.status, 503);
   auto j = json::parse(r.body);
+  EXPECT_FALSE(j["healthy"]);
+  EXPECT_EQ(j["dtus"]["DTU"]["status"], "unknown");
+  EXPECT_EQ(j["dtus"]["DTU"]["state"], "starting");
+  EXPECT_TRUE(j["dtus"]["DTU"]["seconds_since_last_success"].is_null());
+
+  live.record_success(make_reading(utc("2026-06-01T10:02:29"), 1, 1, 1, "DTU"));
+  r = get("/health", options);
+  EXPECT_EQ(r.status, 200);
+  j = json::parse(r.body);
   EXPECT_TRUE(j["healthy"]);
   for (const char* f :
        {"healthy", "status", "uptime_seconds", "start_time", "version", "database", "dtus"}) {
     EXPECT_TRUE(j.contains(f)) << f;
   }
+  EXPECT_TRUE(j["uptime_seconds"].is_number_integer()) << j["uptime_seconds"];
+  EXPECT_EQ(j["uptime_seconds"], 3900);
+  const auto& dtu = j["dtus"]["DTU"];
   for (const char* f : {"status", "last_successful_query", "seconds_since_last_success",
                         "query_count", "error_count", "last_error", "last_error_time"}) {
-    EXPECT_TRUE(j["dtus"]["roof"].contains(f)) << f;
+    EXPECT_TRUE(dtu.contains(f)) << f;
   }
+  EXPECT_EQ(dtu["status"], "online");
+  EXPECT_EQ(dtu["state"], "ok");
+  EXPECT_TRUE(dtu["seconds_since_last_success"].is_number_integer());
+  EXPECT_EQ(dtu["seconds_since_last_success"], 151);  // 2 min 31 s, truncated as Python did
+  EXPECT_TRUE(dtu["query_count"].is_number_integer());
+
+  live.record_failure("DTU", "timeout", "no answer", utc("2026-06-01T10:03:00"), "backoff");
+  j = json::parse(get("/health", options).body);
+  EXPECT_EQ(j["dtus"]["DTU"]["status"], "error");
+  EXPECT_EQ(j["dtus"]["DTU"]["state"], "backoff");
+  EXPECT_TRUE(j["healthy"]);  // the last answer is 151 s old: still fresh
+
+  // A database outage alone is not unhealthy while readings are spooled.
   backend.database_connected = false;
-  r = get("/health", fresh);
+  r = get("/health", options);
   EXPECT_EQ(r.status, 200);
-  EXPECT_FALSE(json::parse(r.body)["healthy"]);
+  EXPECT_FALSE(json::parse(r.body)["database"]["connected"]);
+  backend.spool_dropped = 3;  // the spool is full: readings are lost
+  EXPECT_EQ(get("/health", options).status, 503);
   backend.database_connected = true;
-  RouterOptions stale;
-  stale.health_stale = std::chrono::seconds{300};  // started 65 min ago, no DTU answered
-  EXPECT_FALSE(json::parse(get("/health", stale).body)["healthy"]);
+
+  // No DTU answered for HEALTH_STALE_SECONDS.
+  options.health_stale = std::chrono::seconds{150};
+  r = get("/health", options);
+  EXPECT_EQ(r.status, 503);
+  EXPECT_FALSE(json::parse(r.body)["healthy"]);
+  EXPECT_EQ(json::parse(r.body)["status"], "unhealthy");
+}
+
+TEST_F(RouterTest, StatsCarryThePythonBridgesKeys) {
+  struct Counted : FakeHistory {
+    storage::StorageStats stats() override {
+      storage::StorageStats s;
+      s.table_rows = {
+          {"inverters", 4},    {"inverter_data", 100}, {"port_data", 300}, {"production_cache", 13},
+          {"config_cache", 2}, {"system_metrics", 7},  {"dtus", 1}};
+      s.total_records = 427;
+      return s;
+    }
+  } counted;
+  Router r(
+      live, counted, [this] { return backend; }, [] { return std::string(); }, {},
+      [] { return utc("2026-06-01T10:05:00"); });
+  const auto j = json::parse(r.handle({"GET", "/stats", "", ""}).body);
+  EXPECT_EQ(j["database_type"], "POSTGRES");
+  EXPECT_EQ(j["inverters_count"], 4);
+  EXPECT_EQ(j["inverter_data_entries"], 100);
+  EXPECT_EQ(j["port_data_entries"], 300);
+  EXPECT_EQ(j["production_cache_entries"], 13);
+  EXPECT_EQ(j["config_cache_entries"], 2);
+  EXPECT_EQ(j["metrics_entries"], 7);
+  EXPECT_EQ(j["total_records"], 427);
+  EXPECT_EQ(j["database_size_bytes"], 0);
+}
+
+TEST_F(RouterTest, ApiAnswersCarryTheCorsHeaderAsThePythonBridgeSentIt) {
+  auto header = [](const Response& r) -> std::string {
+    for (const auto& [k, v] : r.headers) {
+      if (k == "Access-Control-Allow-Origin") return v;
+    }
+    return "(none)";
+  };
+  EXPECT_EQ(header(get("/api/inverters")), "*");
+  EXPECT_EQ(header(get("/api/nothing")), "*");
+  EXPECT_EQ(header(get("/health")), "(none)");
+  RouterOptions o;
+  o.cors_origin = "https://ha.example";
+  EXPECT_EQ(header(get("/api/ports", o)), "https://ha.example");
+  o.cors_origin = "";
+  EXPECT_EQ(header(get("/api/ports", o)), "(none)");
+}
+
+TEST_F(RouterTest, PushRegistrationIsAPostWithItsOwnHandler) {
+  RouterOptions o;
+  EXPECT_EQ(router(o).handle({"POST", "/api/websocket/register", "", "{}"}).status, 404);
+  std::string seen;
+  o.register_push = [&seen](const std::string& body) {
+    seen = body;
+    Response r;
+    r.body = R"({"status":"registered"})";
+    return r;
+  };
+  auto r = router(o).handle({"POST", "/api/websocket/register", "", R"({"x":1})"});
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(seen, R"({"x":1})");
+  r = router(o).handle({"GET", "/api/websocket/register", "", ""});
+  EXPECT_EQ(r.status, 405);
+  EXPECT_EQ(r.headers.front(), std::make_pair(std::string("Allow"), std::string("POST")));
+  EXPECT_EQ(router(o).handle({"POST", "/api/inverters", "", ""}).status, 405);
+  o.api_token = "t0ken";
+  seen.clear();
+  EXPECT_EQ(router(o).handle({"POST", "/api/websocket/register", "", "{}"}).status, 401);
+  EXPECT_EQ(seen, "");
+  EXPECT_EQ(router(o).handle({"POST", "/api/websocket/register", "Bearer t0ken", "{}"}).status,
+            200);
+  EXPECT_EQ(Router::route_label("/api/websocket/register"), "/api/websocket/register");
 }
 
 TEST_F(RouterTest, ReadyNeedsDatabaseSchemaAndEveryDtu) {
@@ -140,9 +244,9 @@ TEST_F(RouterTest, BadRequestsGetTheRightStatus) {
             400);
   EXPECT_EQ(get("/api/inverters/116100000001/ports/0/history").status, 400);
   EXPECT_EQ(get("/api/inverters/116100000001/history?limit=%zz").status, 400);
-  auto r = router().handle({"POST", "/health", ""});
+  auto r = router().handle({"POST", "/health", "", ""});
   EXPECT_EQ(r.status, 405);
-  EXPECT_EQ(router().handle({"DELETE", "/api/inverters", ""}).status, 405);
+  EXPECT_EQ(router().handle({"DELETE", "/api/inverters", "", ""}).status, 405);
 }
 
 TEST_F(RouterTest, HistoryParametersReachTheReadModel) {
@@ -159,13 +263,13 @@ TEST_F(RouterTest, HistoryParametersReachTheReadModel) {
 }
 
 TEST_F(RouterTest, DatabaseDownIs503ForDataEndpoints) {
-  live.record_success(make_reading(utc("2026-06-01T10:00:00")));
+  live.record_success(make_reading(utc("2026-06-01T10:01:00")));
   history.down = true;
   auto r = get("/api/inverters/116100000001/history");
   EXPECT_EQ(r.status, 503);
   EXPECT_EQ(code_of(r), "database_unavailable");
   EXPECT_EQ(get("/stats").status, 503);
-  EXPECT_EQ(get("/health").status, 200);
+  EXPECT_EQ(get("/health").status, 200);  // the DTU answered 4 minutes ago
 }
 
 TEST_F(RouterTest, BearerToken) {
@@ -175,10 +279,11 @@ TEST_F(RouterTest, BearerToken) {
   EXPECT_EQ(get("/api/inverters", o, "Bearer wrong").status, 401);
   EXPECT_EQ(get("/api/inverters", o, "Bearer t0ken").status, 200);
   EXPECT_EQ(get("/stats", o).status, 401);
-  EXPECT_EQ(get("/health", o).status, 200);
+  EXPECT_EQ(get("/health", o).status, 503);  // open, and unhealthy: no DTU answered
   EXPECT_EQ(get("/metrics", o).status, 200);
   o.protect_all = true;
   EXPECT_EQ(get("/health", o).status, 401);
+  EXPECT_EQ(get("/health", o, "Bearer t0ken").status, 503);
   EXPECT_EQ(get("/metrics", o, "Bearer t0ken").status, 200);
 }
 

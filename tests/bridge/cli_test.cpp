@@ -25,6 +25,19 @@ std::vector<std::string> simulate(std::vector<std::string> extra) {
   return argv;
 }
 
+// LOG_LEVEL and LOG_FORMAT as the Python bridge's compose file sets them.
+TEST(Cli, ThePythonBridgesLoggingSettingsWork) {
+  ChildProcess sim(simulate({"--tcp", "127.0.0.1:0"}));
+  const auto address = start_simulator(sim);
+  auto r = run_command({"env", "LOG_LEVEL=DEBUG", "LOG_FORMAT=standard", cli_path(), "probe",
+                        "--dtu", "tcp://" + address.substr(address.find("://") + 3)});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("debug"), std::string::npos) << r.err;  // DEBUG means debug, not off
+  r = run_command({"env", "LOG_LEVEL=chatty", cli_path(), "probe", "--dtu", "tcp://127.0.0.1:1"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("LOG_LEVEL"), std::string::npos) << r.err;
+}
+
 TEST(Cli, HelpAndVersion) {
   auto r = run_command({cli_path(), "--help"});
   EXPECT_EQ(r.exit_code, 0);

@@ -4,6 +4,7 @@
 
 #include <map>
 
+#include "logging.h"
 #include "smiles/core/error.h"
 
 namespace smiles::bridge {
@@ -35,7 +36,7 @@ std::string error_of(std::map<std::string, std::string> env,
 TEST(ServeConfig, OneTcpDtuWithDefaults) {
   const auto c = parse({{"DTU_HOST", "192.168.1.50"}});
   ASSERT_EQ(c.dtus.size(), 1U);
-  EXPECT_EQ(c.dtus[0].name, "dtu");
+  EXPECT_EQ(c.dtus[0].name, "DTU");  // as the Python bridge named it; its component looks it up
   EXPECT_EQ(c.dtus[0].address.port, 502);
   EXPECT_EQ(c.dtus[0].address.unit, 1);
   EXPECT_EQ(c.query_period, std::chrono::seconds{60});
@@ -44,6 +45,58 @@ TEST(ServeConfig, OneTcpDtuWithDefaults) {
   EXPECT_EQ(c.database.pool_size, 5);
   EXPECT_EQ(c.production.timezone, "UTC");
   EXPECT_FALSE(c.auto_migrate);
+  EXPECT_EQ(c.cors_origin, "*");
+}
+
+// The environment of the Python bridge's docker-compose.yml (Studio729/hoymiles-mqtt),
+// with its defaults, works unchanged: a user keeps their .env.
+TEST(ServeConfig, ThePythonBridgesComposeEnvironmentIsAccepted) {
+  const auto c = parse({{"DB_TYPE", "postgres"},
+                        {"DB_HOST", "postgres"},
+                        {"DB_PORT", "5432"},
+                        {"DB_NAME", "hoymiles"},
+                        {"DB_USER", "hoymiles"},
+                        {"DB_PASSWORD", "hoymiles_password"},
+                        {"DB_POOL_SIZE", "10"},
+                        {"DB_MAX_OVERFLOW", "20"},
+                        {"DTU_HOST", "192.168.1.100"},
+                        {"DTU_PORT", "502"},
+                        {"MODBUS_UNIT_ID", "1"},
+                        {"COMM_TIMEOUT", "3"},
+                        {"COMM_RETRIES", "3"},
+                        {"COMM_RECONNECT_DELAY", "0"},
+                        {"COMM_RECONNECT_DELAY_MAX", "300"},
+                        {"QUERY_PERIOD", "60"},
+                        {"RESET_HOUR", "23"},
+                        {"TIMEZONE", "UTC"},
+                        {"HEALTH_HOST", "0.0.0.0"},
+                        {"HEALTH_PORT", "8080"}});
+  ASSERT_EQ(c.dtus.size(), 1U);
+  EXPECT_EQ(c.dtus[0].name, "DTU");
+  EXPECT_EQ(c.database.pool_size, 10);
+  EXPECT_EQ(c.client.retries, 3);
+  EXPECT_EQ(c.production.reset_hour, 23);
+  EXPECT_EQ(parse({{"DTU_HOST", "h"}, {"DB_TYPE", "PostgreSQL"}}).database.host, "localhost");
+  const auto refused = error_of({{"DTU_HOST", "h"}, {"DB_TYPE", "mysql"}});
+  EXPECT_NE(refused.find("DB_TYPE is 'mysql'"), std::string::npos) << refused;
+  EXPECT_NE(refused.find("PostgreSQL only"), std::string::npos) << refused;
+}
+
+TEST(Logging, ThePythonBridgesLevelNamesWork) {
+  EXPECT_EQ(parse_log_level("INFO"), spdlog::level::info);
+  EXPECT_EQ(parse_log_level("WARNING"), spdlog::level::warn);
+  EXPECT_EQ(parse_log_level("CRITICAL"), spdlog::level::critical);
+  EXPECT_EQ(parse_log_level("debug"), spdlog::level::debug);
+  EXPECT_THROW(parse_log_level("verbose"), ConfigError);
+}
+
+TEST(ServeConfig, CorsOriginCanBeChangedOrTurnedOff) {
+  EXPECT_EQ(parse({{"DTU_HOST", "h"}, {"CORS_ALLOW_ORIGIN", "https://ha.local"}}).cors_origin,
+            "https://ha.local");
+  EXPECT_EQ(parse({{"DTU_HOST", "h"}, {"CORS_ALLOW_ORIGIN", ""}}).cors_origin, "");
+  EXPECT_NE(error_of({{"DTU_HOST", "h"}, {"CORS_ALLOW_ORIGIN", "a\r\nSet-Cookie: x"}})
+                .find("CORS_ALLOW_ORIGIN"),
+            std::string::npos);
 }
 
 TEST(ServeConfig, RtuAndNamedListsCombine) {
@@ -56,7 +109,7 @@ TEST(ServeConfig, RtuAndNamedListsCombine) {
   EXPECT_EQ(c.dtus[0].address.unit, 3);
   EXPECT_EQ(c.dtus[1].name, "garage");
   EXPECT_EQ(c.dtus[2].name, "10_0_0_9");
-  EXPECT_EQ(c.dtus[3].name, "dtu");
+  EXPECT_EQ(c.dtus[3].name, "DTU");
   EXPECT_EQ(c.dtus[3].address.baud, 19200);
   EXPECT_EQ(c.dtus[3].address.unit, 101);
 }

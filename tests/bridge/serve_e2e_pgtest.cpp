@@ -117,7 +117,7 @@ TEST_F(ServeTest, DtuDroppingOutAndReturningShowsInHealthAndMetrics) {
   EXPECT_EQ(metric("hoymiles_dtu_up{dtu=\"roof\"}"), "1");
   sim->stop(SIGKILL);
   ASSERT_TRUE(wait_health([](const json& h) {
-    return h["dtus"]["roof"]["status"] != "ok" && h["dtus"]["roof"]["error_count"] > 0 &&
+    return h["dtus"]["roof"]["status"] == "error" && h["dtus"]["roof"]["error_count"] > 0 &&
            h["dtus"]["roof"]["last_error"].is_string();
   }));
   EXPECT_EQ(metric("hoymiles_dtu_up{dtu=\"roof\"}"), "0");

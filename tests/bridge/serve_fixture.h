@@ -48,28 +48,40 @@ inline std::unique_ptr<ChildProcess> start_simulator(std::vector<std::string> ex
   return sim;
 }
 
+// Waits (polling) until `pred` holds.
+inline bool eventually_true(const std::function<bool()>& pred, std::chrono::seconds timeout = 20s) {
+  const auto until = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < until) {
+    if (pred()) return true;
+    std::this_thread::sleep_for(50ms);
+  }
+  return pred();
+}
+
 class ServeTest : public ::testing::Test {
  protected:
   void start(std::vector<std::string> sim_extra = {"--speed", "0"},
              std::vector<std::string> env = {}) {
     sim = start_simulator(sim_extra, sim_port);
-    std::vector<std::string> argv = {"env",
-                                     "DATABASE_URL=" + db.url(),
-                                     "DB_AUTO_MIGRATE=true",
-                                     "DTUS=roof=tcp://127.0.0.1:" + std::to_string(sim_port),
-                                     "QUERY_PERIOD=0.3",
-                                     "COMM_TIMEOUT=0.3",
-                                     "COMM_RETRIES=1",
-                                     "COMM_RECONNECT_DELAY=0.1",
-                                     "COMM_RECONNECT_DELAY_MAX=0.2",
-                                     "HEALTH_HOST=127.0.0.1",
-                                     "HEALTH_PORT=0",
-                                     "HTTP_READ_TIMEOUT=2",
-                                     "HTTP_MAX_CONNECTIONS=8",
-                                     "DATA_DIR=" + data_dir()};
+    std::vector<std::string> argv = {"env", "DATABASE_URL=" + db.url(), "DB_AUTO_MIGRATE=true"};
+    if (single_dtu) {
+      // As the Python bridge was configured: one DTU, no name (it is called "DTU").
+      argv.insert(argv.end(), {"DTU_HOST=127.0.0.1", "DTU_PORT=" + std::to_string(sim_port)});
+    } else {
+      argv.push_back("DTUS=roof=tcp://127.0.0.1:" + std::to_string(sim_port));
+    }
+    argv.insert(argv.end(), {"QUERY_PERIOD=0.3", "COMM_TIMEOUT=0.3", "COMM_RETRIES=1",
+                             "COMM_RECONNECT_DELAY=0.1", "COMM_RECONNECT_DELAY_MAX=0.2",
+                             "HEALTH_HOST=127.0.0.1", "HEALTH_PORT=0", "HTTP_READ_TIMEOUT=2",
+                             "HTTP_MAX_CONNECTIONS=8", "DATA_DIR=" + data_dir()});
     argv.insert(argv.end(), env.begin(), env.end());
     argv.insert(argv.end(), {cli_path(), "serve"});
-    serve = std::make_unique<ChildProcess>(argv);
+    serve_argv_ = argv;
+    launch_serve();
+  }
+  // Starts serve (again) as start() did, on a new port.
+  void launch_serve() {
+    serve = std::make_unique<ChildProcess>(serve_argv_);
     auto line = serve->wait_for_line("listening on http://", 20s);
     ASSERT_TRUE(line) << "serve did not start";
     http_port = port_of(*line);
@@ -84,13 +96,14 @@ class ServeTest : public ::testing::Test {
     EXPECT_EQ(r.status, 200) << target << ": " << r.body;
     return r.status == 200 ? json::parse(r.body) : json();
   }
-  // Waits until /health satisfies `pred`.
+  // Waits until /health (200 when healthy, 503 with the same body when not) satisfies
+  // `pred`.
   bool wait_health(const std::function<bool(const json&)>& pred,
                    std::chrono::seconds timeout = 20s) {
     const auto until = std::chrono::steady_clock::now() + timeout;
     while (std::chrono::steady_clock::now() < until) {
       const auto r = http_get(http_port, "/health");
-      if (r.status == 200 && pred(json::parse(r.body))) return true;
+      if ((r.status == 200 || r.status == 503) && pred(json::parse(r.body))) return true;
       std::this_thread::sleep_for(100ms);
     }
     return false;
@@ -105,12 +118,17 @@ class ServeTest : public ::testing::Test {
     return "";
   }
 
+  std::vector<std::string> serve_argv_;
+  bool single_dtu = false;  // DTU_HOST/DTU_PORT instead of DTUS=roof=...
   TestDatabase db;
   std::unique_ptr<ChildProcess> sim, serve;
   std::uint16_t sim_port = 0, http_port = 0;
   TempDir dir_{"smiles-serve"};
 };
 
-inline bool polled(const json& h) { return h["dtus"]["roof"]["status"] == "ok"; }
+inline bool polled(const json& h) { return h["dtus"]["roof"]["status"] == "online"; }
+inline bool polled_single(const json& h) {
+  return h["dtus"].contains("DTU") && h["dtus"]["DTU"]["status"] == "online";
+}
 
 }  // namespace smiles::test

@@ -35,7 +35,7 @@ for rest in doc["rest"]:
     value_json = fetch(rest["resource"])
     for kind in ("sensor", "binary_sensor"):
         for s in rest.get(kind, []):
-            template = s["value_template"].replace("['dtu']", "['%s']" % dtu)
+            template = s["value_template"].replace("['DTU']", "['%s']" % dtu)
             try:
                 out = env.from_string(template).render(value_json=value_json).strip()
             except Exception as e:  # an undefined field, a bad filter

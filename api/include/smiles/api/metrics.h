@@ -36,6 +36,9 @@ class BridgeMetrics {
   void stored(std::string_view outcome, std::size_t readings);
   void backend(const BackendStatus& status);
   void http_request(const std::string& route, int status, double seconds);
+  // WebSocket push: receivers connected / registered, updates sent / dropped so far.
+  void push(std::size_t connected, std::size_t registered, std::uint64_t sent,
+            std::uint64_t dropped);
 
   // Prometheus text format 0.0.4, with process_* metrics.
   [[nodiscard]] std::string text() const;

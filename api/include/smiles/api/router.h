@@ -12,6 +12,8 @@
 #include <utility>
 #include <vector>
 
+#include <nlohmann/json_fwd.hpp>
+
 #include "smiles/api/live_state.h"
 #include "smiles/storage/read_model.h"
 
@@ -21,6 +23,7 @@ struct Request {
   std::string method;  // "GET", "HEAD", ...
   std::string target;  // path and query, e.g. /api/inverters/1161.../history?limit=10
   std::string authorization;
+  std::string body;  // POST only
 };
 
 struct Response {
@@ -48,7 +51,18 @@ struct RouterOptions {
   std::chrono::seconds health_stale{300};
   std::string api_token;     // empty: no authentication
   bool protect_all = false;  // token also on /health, /ready, /metrics
+  // Access-Control-Allow-Origin of /api/* answers (the Python bridge sent "*"); empty:
+  // no header.
+  std::string cors_origin = "*";
+  // Adds to the /health document (e.g. the push receivers). Optional.
+  std::function<void(nlohmann::json& health)> health_extra;
+  // POST /api/websocket/register: the body -> the answer. Unset: 404.
+  std::function<Response(const std::string& body)> register_push;
 };
+
+// The Python bridge's DTU status words ("online", "error", "unknown") for our states
+// (ok, starting, not_mapped, error, backoff).
+std::string_view legacy_dtu_status(std::string_view state);
 
 class Router {
  public:
@@ -64,6 +78,8 @@ class Router {
   [[nodiscard]] static std::string route_label(const std::string& target);
 
  private:
+  Response dispatch(const Request& request, const std::string& path,
+                    const std::string& query) const;
   Response route(const std::string& path, const std::string& query) const;
   Response health() const;
   Response ready() const;
@@ -86,6 +102,9 @@ class Router {
   RouterOptions options_;
   Clock clock_;
 };
+
+// Where the Home Assistant component registers its WebSocket for push updates.
+inline constexpr const char* kPushRegisterPath = "/api/websocket/register";
 
 // JSON error body: {"error": {"code": ..., "message": ...}}.
 Response error_response(int status, const std::string& code, const std::string& message);
