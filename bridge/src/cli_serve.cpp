@@ -480,9 +480,9 @@ int run_serve(const SettingLookup& lookup) {
   watcher.request_stop();
   pollers.clear();  // joins: an in-flight poll finishes and its reading is stored or spooled
   watcher = {};
+  server.stop();  // no more registrations
   b.push = nullptr;
   push->stop();
-  server.stop();
   const auto s = b.durable.stats();
   spdlog::info("stopped: {} readings stored, {} spooled, {} replayed, {} dropped", s.stored,
                s.spooled, s.replayed, s.dropped);
