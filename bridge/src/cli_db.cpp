@@ -34,7 +34,8 @@ int run_db(const DbOptions& o) {
       return kExitOk;
     }
     if (o.action == "upgrade") {
-      const auto before = migrator.status();
+      // The full adoption plan reads the whole database: for the dry run only.
+      const auto before = migrator.status(o.dry_run);
       std::cout << storage::format_status(before);
       if (before.up_to_date()) return kExitOk;
       if (o.dry_run) {
@@ -42,6 +43,12 @@ int run_db(const DbOptions& o) {
         return before.problems.empty() ? kExitOk : kExitFailure;
       }
       const auto result = migrator.upgrade();
+      if (before.shape == storage::SchemaShape::kLegacyPythonV2) {
+        pool.run([](pqxx::connection& c) {
+          pqxx::read_transaction tx(c);
+          std::cout << storage::format_adoption_counts(storage::adoption_counts(tx));
+        });
+      }
       for (int v : result.applied_versions) std::cout << "applied migration " << v << "\n";
       std::cout << "schema is at version " << migrator.status().current_version << "\n";
       return kExitOk;

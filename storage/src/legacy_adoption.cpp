@@ -259,6 +259,10 @@ std::string qualified(pqxx::transaction_base& tx, const std::string& schema,
   return tx.quote_name(schema) + "." + tx.quote_name(table);
 }
 
+// The sorts of an adoption (millions of rows, once) stay in memory up to this much
+// each; the transaction's own setting, nothing else changes.
+constexpr const char* kAdoptionWorkMem = "SET LOCAL work_mem = '64MB'";
+
 // First id of each fall-back's second pass, per table and local date: the first
 // ambiguous row written after a row that was more than ten minutes later on the
 // naive clock.
@@ -295,15 +299,14 @@ void build_rows(pqxx::transaction_base& tx, const Found& f, const std::string& s
       "CREATE TEMP TABLE smiles_adopt_rows (src text, id bigint, serial_number text, t "
       "timestamptz, second_pass boolean, poll_time timestamptz) ON COMMIT DROP");
   tx.exec_params(
-      "INSERT INTO smiles_adopt_rows SELECT src, id, serial_number, t, "
-      "second_pass, min(t) OVER (PARTITION BY serial_number, poll) AS poll_time FROM (SELECT *, "
-      "count(*) FILTER (WHERE starts) OVER (PARTITION BY serial_number ORDER BY t, src, id) AS "
-      "poll FROM (SELECT *, coalesce(t - lag(t) OVER (PARTITION BY serial_number ORDER BY t, "
-      "src, id) > interval '" +
+      // One sort: the poll's time is the latest row that started a poll (times grow).
+      "INSERT INTO smiles_adopt_rows SELECT src, id, serial_number, t, second_pass, max(t) "
+      "FILTER (WHERE starts) OVER w FROM (SELECT *, coalesce(t - lag(t) OVER w > interval '" +
           std::string(kLegacyPollGap) + "', true) AS starts FROM (" +
           part("i", "inverter_data", "") + " UNION ALL " +
           part("p", "port_data", " AND l.port_number IS NOT NULL") +
-          ") r WHERE $1::text IS NOT NULL) g) n",
+          ") r WHERE $1::text IS NOT NULL WINDOW w AS (PARTITION BY serial_number ORDER BY t, "
+          "src, id)) g WINDOW w AS (PARTITION BY serial_number ORDER BY t, src, id)",
       timezone);
   tx.exec("ANALYZE smiles_adopt_rows");
 }
@@ -473,6 +476,7 @@ LegacyPlan plan_legacy_adoption(pqxx::transaction_base& tx, const LegacyOptions&
   if (!count || !plan.problems.empty()) return plan;
 
   const std::string& tz = plan.source_timezone;
+  tx.exec(kAdoptionWorkMem);
   build_fallback_ids(tx, f, "public", tz);
   build_rows(tx, f, "public", tz);
   auto table = [&](const std::string& name, std::int64_t kept) {
@@ -512,27 +516,49 @@ LegacyPlan plan_legacy_adoption(pqxx::transaction_base& tx, const LegacyOptions&
   return plan;
 }
 
+namespace {
+std::string table_lines(const std::vector<LegacyTablePlan>& tables) {
+  std::string out;
+  char line[160];
+  std::snprintf(line, sizeof line, "    %-18s %12s %12s %12s\n", "table", "rows now", "rows after",
+                "collapsed");
+  out += line;
+  for (const auto& t : tables) {
+    if (t.kept < 0) {
+      std::snprintf(line, sizeof line, "    %-18s %12lld %12s  rebuilt from the readings\n",
+                    t.table.c_str(), static_cast<long long>(t.rows), "");
+    } else {
+      std::snprintf(line, sizeof line, "    %-18s %12lld %12lld %12lld\n", t.table.c_str(),
+                    static_cast<long long>(t.rows), static_cast<long long>(t.kept),
+                    static_cast<long long>(t.rows - t.kept));
+    }
+    out += line;
+  }
+  return out;
+}
+}  // namespace
+
+std::vector<LegacyTablePlan> adoption_counts(pqxx::transaction_base& tx) {
+  std::vector<LegacyTablePlan> out;
+  for (const auto& t : legacy_tables()) {
+    if (columns_of(tx, kLegacySchema, t.name).empty()) continue;
+    out.push_back({t.name, rows_in(tx, kLegacySchema, t.name), rows_in(tx, "public", t.name)});
+  }
+  return out;
+}
+
+std::string format_adoption_counts(const std::vector<LegacyTablePlan>& tables) {
+  return "adopted the S-Miles v2 database:\n" + table_lines(tables) +
+         std::string("  the old tables are kept in schema ") + kLegacySchema +
+         " until 'hoymiles-smiles db drop-legacy'\n";
+}
+
 std::string format_legacy_plan(const LegacyPlan& plan) {
   std::string out = "  shape: " + plan.shape + "\n";
   out += "  naive timestamps are read as " + plan.source_timezone + " local time (" +
          plan.source_timezone_origin + ")\n";
   if (!plan.tables.empty()) {
-    out += "  adoption plan:\n";
-    char line[160];
-    std::snprintf(line, sizeof line, "    %-18s %12s %12s %12s\n", "table", "rows now",
-                  "rows after", "collapsed");
-    out += line;
-    for (const auto& t : plan.tables) {
-      if (t.kept < 0) {
-        std::snprintf(line, sizeof line, "    %-18s %12lld %12s  rebuilt from the readings\n",
-                      t.table.c_str(), static_cast<long long>(t.rows), "");
-      } else {
-        std::snprintf(line, sizeof line, "    %-18s %12lld %12lld %12lld\n", t.table.c_str(),
-                      static_cast<long long>(t.rows), static_cast<long long>(t.kept),
-                      static_cast<long long>(t.rows - t.kept));
-      }
-      out += line;
-    }
+    out += "  adoption plan:\n" + table_lines(plan.tables);
     out +=
         "    (inverter_data: the Python bridge wrote one row per port of every poll; one per "
         "inverter is kept)\n";
@@ -584,6 +610,7 @@ void adopt_legacy(pqxx::transaction_base& tx, const Migration& v1, const LegacyO
 
   const Found f = find_tables(tx, kLegacySchema);
   const std::string& tz = plan.source_timezone;
+  tx.exec(kAdoptionWorkMem);
   build_fallback_ids(tx, f, kLegacySchema, tz);
   build_rows(tx, f, kLegacySchema, tz);
 

@@ -302,6 +302,10 @@ TEST_F(LegacyTest, CliDryRunPrintsThePlanAndWritesNothing) {
   r = cli({"upgrade", "--legacy-timezone", "Europe/Berlin"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(count("inverter_data"), std::to_string(kPolls * kInverters));
+  EXPECT_NE(r.out.find("adopted the S-Miles v2 database"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("inverter_data             55237        16996        38241"),
+            std::string::npos)
+      << r.out;
 }
 
 TEST_F(LegacyTest, RollbackPutsTheOldTablesBackAndKeepsNewData) {

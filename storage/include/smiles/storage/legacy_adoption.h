@@ -81,6 +81,11 @@ std::string format_legacy_plan(const LegacyPlan& plan);
 // difference when the shape cannot be adopted (before changing anything).
 void adopt_legacy(pqxx::transaction_base& tx, const Migration& v1, const LegacyOptions& options);
 
+// After an adoption: rows per table in the old tables (smiles_legacy_v2) and now, and a
+// report of them.
+std::vector<LegacyTablePlan> adoption_counts(pqxx::transaction_base& tx);
+std::string format_adoption_counts(const std::vector<LegacyTablePlan>& tables);
+
 // Undoes an adoption: the v2 tables move to schema smiles_v2_rolled_back (nothing is
 // dropped), the old tables return to public. Throws SchemaError when there is no
 // adoption to undo. The caller commits.
