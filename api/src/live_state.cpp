@@ -33,9 +33,10 @@ void LiveState::record_success(const DtuReading& reading) {
       view.latest = inv;
     }
     for (const auto& port : inv.ports) {
-      if (!is_good_energy_reading(inv.link_status, port.total_production_wh)) continue;
-      merge_energy(energy_[{port.serial_number, port.port_number}], day, port.today_production_wh,
-                   port.total_production_wh, reading.timestamp);
+      fold_energy(
+          energy_[{port.serial_number, port.port_number}],
+          {reading.timestamp, inv.link_status, port.total_production_wh, port.today_production_wh},
+          day);
     }
   }
 }
@@ -54,18 +55,39 @@ void LiveState::record_failure(const std::string& dtu, std::string_view kind,
   h.last_error_time = when;
 }
 
-void LiveState::seed_production(const std::vector<ProductionEntry>& entries) {
+void LiveState::seed(const ServedState& state) {
   std::lock_guard lock(mutex_);
-  for (const auto& p : entries) {
-    merge_energy(energy_[{p.serial_number, p.port_number}], production_day_(p.last_updated),
-                 p.today_production_wh, p.total_production_wh, p.last_updated);
+  ++version_;
+  for (const auto& r : state.ports) {
+    if (!r.energy.known()) continue;
+    auto& e = energy_[{r.serial_number, r.port_number}];
+    if (!e.known() || r.energy.latest > e.latest) e = r.energy;
+  }
+  for (const auto& inv : state.inverters) {
+    if (!inv.latest) continue;
+    const auto& serial = inv.latest->values.serial_number;
+    auto [it, fresh] = inverters_.try_emplace(serial);
+    InverterView& view = it->second;
+    if (!fresh && view.timestamp >= inv.latest->timestamp) continue;
+    view.dtu_name = inv.dtu_name;
+    view.first_seen = fresh ? inv.first_seen : std::min(view.first_seen, inv.first_seen);
+    view.last_seen = std::max(view.last_seen, inv.last_seen);
+    view.timestamp = inv.latest->timestamp;
+    view.latest = inv.latest->values;
   }
 }
 
-void LiveState::seed_inverter(const InverterView& view) {
+ServedState LiveState::snapshot() const {
   std::lock_guard lock(mutex_);
-  ++version_;
-  inverters_.try_emplace(view.latest.serial_number, view);
+  ServedState s;
+  for (const auto& [key, e] : energy_) {
+    if (e.known()) s.ports.push_back({key.first, key.second, e});
+  }
+  for (const auto& [serial, v] : inverters_) {
+    s.inverters.push_back(
+        {v.dtu_name, v.first_seen, v.last_seen, storage::InverterSample{v.timestamp, v.latest}});
+  }
+  return s;
 }
 
 std::vector<DtuHealth> LiveState::health() const {
@@ -75,18 +97,48 @@ std::vector<DtuHealth> LiveState::health() const {
   return out;
 }
 
-std::vector<InverterView> LiveState::inverters() const {
-  std::lock_guard lock(mutex_);
-  std::vector<InverterView> out;
-  for (const auto& [serial, v] : inverters_) out.push_back(v);
+std::optional<InverterView> LiveState::served(const InverterView& v,
+                                              const std::string& today) const {
+  InverterView out = v;
+  out.energy_held.assign(out.latest.ports.size(), false);
+  bool any_known = false;
+  for (std::size_t i = 0; i < out.latest.ports.size(); ++i) {
+    auto& port = out.latest.ports[i];
+    const auto it = energy_.find({port.serial_number, port.port_number});
+    if (it == energy_.end() || !it->second.known()) {
+      // No good reading yet: an unused input whose counter is 0 while its inverter's
+      // other ports count.
+      port.total_production_wh = 0;
+      port.today_production_wh = 0;
+      continue;
+    }
+    any_known = true;
+    port.total_production_wh = it->second.total;
+    port.today_production_wh = it->second.today_wh(today);
+    out.energy_held[i] = it->second.held;
+  }
+  // An inverter first seen in a zero block (the upload, the night) shows once its
+  // energy is known, never with a total of 0 it will leave again.
+  if (!any_known) return std::nullopt;
   return out;
 }
 
-std::optional<InverterView> LiveState::inverter(const std::string& serial) const {
+std::vector<InverterView> LiveState::inverters(Timestamp now) const {
+  const std::string today = production_day_(now);
+  std::lock_guard lock(mutex_);
+  std::vector<InverterView> out;
+  for (const auto& [serial, v] : inverters_) {
+    if (auto view = served(v, today)) out.push_back(std::move(*view));
+  }
+  return out;
+}
+
+std::optional<InverterView> LiveState::inverter(const std::string& serial, Timestamp now) const {
+  const std::string today = production_day_(now);
   std::lock_guard lock(mutex_);
   const auto it = inverters_.find(serial);
   if (it == inverters_.end()) return std::nullopt;
-  return it->second;
+  return served(it->second, today);
 }
 
 std::vector<ProductionEntry> LiveState::production(Timestamp now) const {
@@ -94,7 +146,8 @@ std::vector<ProductionEntry> LiveState::production(Timestamp now) const {
   std::lock_guard lock(mutex_);
   std::vector<ProductionEntry> out;
   for (const auto& [key, e] : energy_) {
-    out.push_back({key.first, key.second, e.day == today ? e.today : 0U, e.total, e.last_updated});
+    if (!e.known()) continue;
+    out.push_back({key.first, key.second, e.today_wh(today), e.total, e.last_updated, e.held});
   }
   return out;
 }
@@ -104,6 +157,7 @@ ProductionSummary LiveState::summary(Timestamp now) const {
   for (const auto& p : production(now)) {
     s.today_wh += p.today_production_wh;
     s.total_wh += p.total_production_wh;
+    if (p.held) ++s.ports_held;
     if (!s.updated_at || p.last_updated > *s.updated_at) s.updated_at = p.last_updated;
   }
   std::lock_guard lock(mutex_);
@@ -117,6 +171,12 @@ ProductionSummary LiveState::summary(Timestamp now) const {
   return s;
 }
 
+bool LiveState::energy_known() const {
+  std::lock_guard lock(mutex_);
+  return std::any_of(energy_.begin(), energy_.end(),
+                     [](const auto& kv) { return kv.second.known(); });
+}
+
 std::optional<Timestamp> LiveState::last_success() const {
   std::lock_guard lock(mutex_);
   std::optional<Timestamp> newest;
@@ -126,11 +186,9 @@ std::optional<Timestamp> LiveState::last_success() const {
   return newest;
 }
 
-}  // namespace smiles::api
-
-namespace smiles::api {
 std::uint64_t LiveState::version() const {
   std::lock_guard lock(mutex_);
   return version_;
 }
+
 }  // namespace smiles::api

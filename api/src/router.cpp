@@ -62,11 +62,27 @@ json nullable_time(const std::optional<Timestamp>& t) {
   return t ? json(format_iso8601_utc(*t)) : json(nullptr);
 }
 
+// A port of a served view, saying whether its energy values are held over.
+json served_port(const InverterView& v, std::size_t i) {
+  json j = port_json(v.latest.ports[i], v.timestamp);
+  j["energy_held"] = i < v.energy_held.size() && v.energy_held[i];
+  return j;
+}
+
 json inverter_object(const InverterView& v) {
   json j = inverter_json(v.latest, v.dtu_name, v.timestamp);
   j["first_seen"] = format_iso8601_utc(v.first_seen);
   j["last_seen"] = format_iso8601_utc(v.last_seen);
+  json ports = json::array();
+  for (std::size_t i = 0; i < v.latest.ports.size(); ++i) ports.push_back(served_port(v, i));
+  j["ports"] = std::move(ports);
   return j;
+}
+
+Response energy_unknown() {
+  return error_response(503, "energy_unknown",
+                        "no energy values yet: none were kept from before, and no DTU has sent "
+                        "a good reading since the start");
 }
 
 // limit/since/until, or an error response.
@@ -294,43 +310,47 @@ Response Router::route(const std::string& path, const std::string& query_text) c
   const Timestamp now = clock_();
   if (parts.size() == 2 && parts[1] == "inverters") {
     Response r;
-    r.body = cached(inverters_cache_, [this] {
+    r.body = cached(inverters_cache_, now, [this, now] {
       json list = json::array();
-      for (const auto& v : live_.inverters()) list.push_back(inverter_object(v));
+      for (const auto& v : live_.inverters(now)) list.push_back(inverter_object(v));
       return list.dump();
     });
     return r;
   }
   if (parts.size() == 2 && parts[1] == "ports") {
     Response r;
-    r.body = cached(ports_cache_, [this] {
+    r.body = cached(ports_cache_, now, [this, now] {
       json list = json::array();
-      for (const auto& v : live_.inverters()) {
-        for (const auto& p : v.latest.ports) list.push_back(port_json(p, v.timestamp));
+      for (const auto& v : live_.inverters(now)) {
+        for (std::size_t i = 0; i < v.latest.ports.size(); ++i) list.push_back(served_port(v, i));
       }
       return list.dump();
     });
     return r;
   }
   if (parts.size() == 3 && parts[1] == "production" && parts[2] == "current") {
+    if (!live_.energy_known()) return energy_unknown();
     json list = json::array();
     for (const auto& p : live_.production(now)) {
       list.push_back({{"serial_number", p.serial_number},
                       {"port_number", p.port_number},
                       {"today_production", p.today_production_wh},
                       {"total_production", p.total_production_wh},
-                      {"last_updated", format_iso8601_utc(p.last_updated)}});
+                      {"last_updated", format_iso8601_utc(p.last_updated)},
+                      {"energy_held", p.held}});
     }
     return json_response(list);
   }
   if (parts.size() == 3 && parts[1] == "production" && parts[2] == "summary") {
+    if (!live_.energy_known()) return energy_unknown();
     const auto s = live_.summary(now);
     return json_response({{"power_w", std::round(s.power_w * 10) / 10},
                           {"today_wh", s.today_wh},
                           {"total_wh", s.total_wh},
                           {"total_kwh", std::round(static_cast<double>(s.total_wh)) / 1000.0},
                           {"inverters_producing", s.inverters_producing},
-                          {"updated_at", nullable_time(s.updated_at)}});
+                          {"updated_at", nullable_time(s.updated_at)},
+                          {"ports_energy_held", s.ports_held}});
   }
   if (parts.size() >= 3 && parts[1] == "inverters") {
     const auto serial = normalize_serial(parts[2]);
@@ -339,7 +359,7 @@ Response Router::route(const std::string& path, const std::string& query_text) c
           400, "invalid_serial",
           "serial numbers are 12 hex digits, got '" + parts[2].substr(0, 40) + "'");
     }
-    const auto view = live_.inverter(*serial);
+    const auto view = live_.inverter(*serial, now);
     if (parts.size() == 3) {
       if (!view) return error_response(404, "unknown_inverter", "no inverter " + *serial);
       return json_response(inverter_object(*view));
@@ -357,7 +377,9 @@ Response Router::route(const std::string& path, const std::string& query_text) c
     if (parts.size() == 4 && parts[3] == "ports") {
       if (!view) return error_response(404, "unknown_inverter", "no inverter " + *serial);
       json list = json::array();
-      for (const auto& p : view->latest.ports) list.push_back(port_json(p, view->timestamp));
+      for (std::size_t i = 0; i < view->latest.ports.size(); ++i) {
+        list.push_back(served_port(*view, i));
+      }
       return json_response(list);
     }
     if (parts.size() == 6 && parts[3] == "ports" && parts[5] == "history") {
@@ -378,15 +400,19 @@ Response Router::route(const std::string& path, const std::string& query_text) c
   return error_response(404, "not_found", "no such endpoint: " + path);
 }
 
-std::string Router::cached(CachedBody& cache, const std::function<std::string()>& build) const {
+std::string Router::cached(CachedBody& cache, Timestamp now,
+                           const std::function<std::string()>& build) const {
+  // "today" also changes with the production day, without a new reading.
   const auto version = live_.version();
+  const auto day = live_.production_day(now);
   {
     std::lock_guard lock(cache_mutex_);
-    if (cache.version == version) return cache.body;
+    if (cache.version == version && cache.day == day) return cache.body;
   }
   std::string body = build();
   std::lock_guard lock(cache_mutex_);
   cache.version = version;
+  cache.day = day;
   cache.body = body;
   return body;
 }

@@ -27,39 +27,33 @@
 #include "smiles/storage/errors.h"
 #include "smiles/storage/migrator.h"
 #include "smiles/storage/pg_read_model.h"
+#include "smiles/storage/served_state_file.h"
 #include "smiles/storage/spooling_writer.h"
+#include "time_zone.h"
 #include "version.h"
 
 namespace smiles::bridge {
 
 namespace {
 
-// The production day of a moment: local date (process TZ = TIMEZONE) of the moment
-// reset_hour hours earlier.
-api::LiveState::DayFunction production_day(int reset_hour) {
-  return [reset_hour](Timestamp t) {
-    const std::time_t secs = WallClock::to_time_t(t - std::chrono::hours{reset_hour});
-    std::tm tm{};
-    localtime_r(&secs, &tm);
-    char buf[16];
-    std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
-    return std::string(buf);
-  };
-}
-
-void use_time_zone(const std::string& tz) {
-  struct stat st {};
-  const bool known =
-      tz == "UTC" || (tz.find("..") == std::string::npos && !tz.empty() && tz[0] != '/' &&
-                      stat(("/usr/share/zoneinfo/" + tz).c_str(), &st) == 0 && S_ISREG(st.st_mode));
-  if (!known) {
-    throw ConfigError("TIMEZONE '" + tz +
-                      "' is not a known IANA time zone (e.g. Europe/Berlin, UTC; is the tzdata "
-                      "package installed?)");
+// The bridge's wall clock: the system's, or for tests and demos the simulator's
+// (SIMULATED_CLOCK), so that readings carry the simulated time.
+class ServeClock final : public hardware::PollClock {
+ public:
+  explicit ServeClock(std::optional<SimulatedClock> simulated) : simulated_(simulated) {}
+  SteadyTime steady_now() override { return std::chrono::steady_clock::now(); }
+  Timestamp wall_now() override {
+    const auto now = WallClock::now();
+    if (!simulated_) return now;
+    return simulated_->start +
+           std::chrono::duration_cast<Timestamp::duration>(
+               std::chrono::duration<double>(now - simulated_->anchor) * simulated_->speed);
   }
-  setenv("TZ", tz.c_str(), 1);
-  tzset();
-}
+  void sleep_until(SteadyTime t) override { std::this_thread::sleep_until(t); }
+
+ private:
+  std::optional<SimulatedClock> simulated_;
+};
 
 // Shared state of the running bridge.
 struct Bridge {
@@ -74,6 +68,9 @@ struct Bridge {
   mutable std::mutex status_mutex;
   api::BackendStatus status;  // refreshed by the database watcher
   storage::ConfigStore config_store{pool};
+  storage::ServedStateFile state_file{config.data_dir / "served-state"};
+  std::atomic<bool> state_file_failing{false};
+  std::shared_ptr<ServeClock> clock = std::make_shared<ServeClock>(config.clock);
   api::PushHub* push = nullptr;  // set while serving
   std::mutex push_mutex;
   bool push_loaded = false;  // the stored registrations are in the hub
@@ -86,7 +83,7 @@ struct Bridge {
         writer(pool, config.production),
         durable(writer, spool),
         read_model(pool, config.production),
-        live(production_day(config.production.reset_hour)) {}
+        live(production_day_function(config.production.reset_hour)) {}
 
   api::BackendStatus backend() const {
     api::BackendStatus s;
@@ -253,17 +250,39 @@ struct Bridge {
     return r;
   }
 
-  void seed_from_database() {
+  // What was served before a restart: from the state file and from the database,
+  // the newer of the two per port and per inverter.
+  void seed_served_state() {
+    bool seeded = false;
     try {
-      live.seed_production(read_model.production());
-      for (const auto& inv : read_model.inverters(std::nullopt)) {
-        if (!inv.latest) continue;
-        api::InverterView v{inv.dtu_name, inv.first_seen, inv.last_seen, inv.latest->timestamp,
-                            inv.latest->values};
-        live.seed_inverter(v);
+      if (const auto state = state_file.load()) {
+        live.seed(*state);
+        seeded = true;
       }
     } catch (const Error& e) {
-      spdlog::warn("could not load the last stored values: {}", e.what());
+      spdlog::warn("ignoring the served-state file: {}", e.what());
+    }
+    try {
+      live.seed({read_model.energy_states(), read_model.inverters(std::nullopt)});
+      seeded = true;
+    } catch (const Error& e) {
+      spdlog::warn("could not load the last stored values from the database: {}", e.what());
+    }
+    if (!seeded) {
+      spdlog::warn(
+          "no served values from before: energy endpoints answer 503 until a DTU "
+          "sends a good reading");
+    }
+  }
+
+  // After every poll: the served state survives a restart without the database.
+  void save_served_state() {
+    try {
+      state_file.save(live.snapshot());
+      state_file_failing = false;
+    } catch (const Error& e) {
+      if (!state_file_failing) spdlog::warn("cannot keep the served state: {}", e.what());
+      state_file_failing = true;
     }
   }
 };
@@ -299,7 +318,7 @@ void poll_loop(Bridge& b, const DtuConfig& dtu, std::stop_token stop) {
   const std::string address = hardware::format_dtu_address(dtu.address);
   hardware::DtuClient client(
       dtu.name, std::make_unique<hardware::ModbusRegisterReader>(dtu.address, b.config.transport),
-      b.config.client);
+      b.config.client, b.clock);
   std::mutex m;
   std::condition_variable_any wake;
   const auto period = b.config.query_period;
@@ -314,6 +333,7 @@ void poll_loop(Bridge& b, const DtuConfig& dtu, std::stop_token stop) {
       const double seconds =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
       b.live.record_success(reading);
+      b.save_served_state();
       b.metrics.poll(dtu.name, "ok", seconds);
       b.metrics.reading(reading, b.live.production(reading.timestamp));
       const auto outcome = b.durable.store({&reading, 1});
@@ -334,7 +354,7 @@ void poll_loop(Bridge& b, const DtuConfig& dtu, std::stop_token stop) {
           std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
       const std::string kind(e.kind());
       state = kind == "not_mapped" ? "not_mapped" : client.backoff_until() ? "backoff" : "error";
-      b.live.record_failure(dtu.name, kind, e.what(), WallClock::now(), state);
+      b.live.record_failure(dtu.name, kind, e.what(), b.clock->wall_now(), state);
       b.metrics.poll(dtu.name, kind, seconds);
       if (state != last_state) spdlog::warn("DTU '{}' ({}): {}", dtu.name, address, e.what());
     }
@@ -364,7 +384,7 @@ int run_serve(const SettingLookup& lookup) {
     return kExitFailure;
   }
   Bridge& b = *bridge;
-  const auto start_time = WallClock::now();
+  const auto start_time = b.clock->wall_now();
 
   sigset_t signals;
   sigemptyset(&signals);
@@ -378,7 +398,7 @@ int run_serve(const SettingLookup& lookup) {
     spdlog::error("refusing to start: {}", e.what());
     return kExitFailure;
   }
-  b.seed_from_database();
+  b.seed_served_state();
   for (const auto& d : b.config.dtus)
     b.live.register_dtu(d.name, hardware::format_dtu_address(d.address));
 
@@ -422,7 +442,7 @@ int run_serve(const SettingLookup& lookup) {
         }
         return b.metrics.text();
       },
-      router_options);
+      router_options, [&b] { return b.clock->wall_now(); });
   api::PushOptions push_options;
   push_options.user_agent = std::string("hoymiles-smiles/") + kVersion;
   push = std::make_unique<api::PushHub>(push_options, PushUpdate(router, b.config.api_token));

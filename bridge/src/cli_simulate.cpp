@@ -29,6 +29,8 @@ struct SimulateOptions {
   std::string start_time = "10:30";
   double speed = 1.0;
   double ambient_c = 15;
+  std::string anchor;
+  bool night_unlinked = false;
   // faults
   int wrong_byte_count = -1;
   int delay_ms = 0;
@@ -121,6 +123,8 @@ int run_simulate(const SimulateOptions& o) {
     model.start_time = parse_start_time(o.start_time);
     model.speed = o.speed;
     model.ambient_c = o.ambient_c;
+    model.night_unlinked = o.night_unlinked;
+    const Timestamp real_start = o.anchor.empty() ? WallClock::now() : parse_start_time(o.anchor);
 
     // Signals go to sigwait below, not to the server threads.
     sigset_t signals;
@@ -132,7 +136,7 @@ int run_simulate(const SimulateOptions& o) {
     const int ports = layout.port_count();
     const std::size_t inverter_count = layout.inverters.size();
     const std::string dtu_serial = layout.dtu_serial;
-    hardware::SimulatorServer server(hardware::SimulatedDtu(std::move(layout), model),
+    hardware::SimulatorServer server(hardware::SimulatedDtu(std::move(layout), model, real_start),
                                      fault_options(o));
     std::cout << "simulated DTU " << dtu_serial << ": " << inverter_count << " inverters, " << ports
               << " ports, simulated time starts " << format_iso8601_utc(model.start_time)
@@ -220,6 +224,12 @@ void add_simulate_command(CLI::App& app, CommandRun& run) {
       ->capture_default_str();
   g->add_option("--ambient", o->ambient_c, "Night-time inverter temperature in C (may be negative)")
       ->capture_default_str();
+  g->add_option("--anchor", o->anchor,
+                "The real (UTC) time at which the simulated clock shows --start-time, "
+                "YYYY-MM-DDTHH:MM:SSZ (default: the start); serve's SIMULATED_CLOCK takes the "
+                "same three values and then runs on the same clock");
+  g->add_flag("--night-unlinked", o->night_unlinked,
+              "At night the inverters sleep: zero blocks with link status 0, as real DTUs report");
   auto* f =
       cmd->add_option_group("faults", "Misbehaviour of real DTUs to inject (N counts requests)");
   f->add_option("--wrong-byte-count", o->wrong_byte_count,

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <set>
 
+#include "smiles/api/router.h"
 #include "smiles/core/error.h"
 
 namespace smiles::bridge {
@@ -230,6 +231,27 @@ ServeConfig serve_config_from(const SettingLookup& lookup) {
   }
   c.data_dir = r.text("DATA_DIR", c.data_dir.string());
   c.spool_max_bytes = static_cast<std::uint64_t>(r.integer("SPOOL_MAX_MB", 256, 1, 1 << 20)) << 20;
+  if (auto clock = r.raw("SIMULATED_CLOCK")) {
+    const auto& text = clock->first;
+    const auto a = text.find(',');
+    const auto b = a == std::string::npos ? a : text.find(',', a + 1);
+    std::optional<Timestamp> start, anchor;
+    double speed = -1;
+    if (b != std::string::npos) {
+      start = api::parse_iso8601(text.substr(0, a));
+      anchor = api::parse_iso8601(text.substr(b + 1));
+      const auto s = text.substr(a + 1, b - a - 1);
+      const auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), speed);
+      if (ec != std::errc() || ptr != s.data() + s.size()) speed = -1;
+    }
+    if (!start || !anchor || !(speed >= 0) || speed > 100000) {
+      throw ConfigError(clock->second +
+                        " must be START,SPEED,ANCHOR (two ISO-8601 times and a speed 0-100000), "
+                        "got '" +
+                        text + "'");
+    }
+    c.clock = SimulatedClock{*start, speed, *anchor};
+  }
   return c;
 }
 

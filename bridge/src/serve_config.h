@@ -31,7 +31,7 @@ struct Setting {
   bool secret = false;  // never printed back
 };
 
-inline constexpr std::array<Setting, 36> kSettings{{
+inline constexpr std::array<Setting, 37> kSettings{{
     {"DATABASE_URL", "--database-url", "", "PostgreSQL URL; when set, DB_* are ignored", true},
     {"DB_HOST", "--db-host", "localhost", "PostgreSQL host"},
     {"DB_PORT", "--db-port", "5432", "PostgreSQL port"},
@@ -82,6 +82,9 @@ inline constexpr std::array<Setting, 36> kSettings{{
     {"PROTECT_ALL", "--protect-all", "false", "require the token on /health, /ready, /metrics too"},
     {"DATA_DIR", "--data-dir", "/var/lib/hoymiles-smiles", "directory of the spool file"},
     {"SPOOL_MAX_MB", "--spool-max-mb", "256", "largest spool file in MiB"},
+    {"SIMULATED_CLOCK", "--simulated-clock", "",
+     "tests and demos only: run on the clock of `simulate` instead of the system's, given as "
+     "START,SPEED,ANCHOR (its --start-time, --speed and --anchor)"},
 }};
 
 // Global settings handled by main() for every subcommand (listed for documentation).
@@ -93,6 +96,13 @@ inline constexpr std::array<Setting, 2> kGlobalSettings{{
 struct DtuConfig {
   std::string name;
   hardware::DtuAddress address;
+};
+
+// A simulated wall clock: `start` at the real time `anchor`, `speed` times as fast.
+struct SimulatedClock {
+  Timestamp start{};
+  double speed = 1;
+  Timestamp anchor{};
 };
 
 struct ServeConfig {
@@ -114,6 +124,7 @@ struct ServeConfig {
   std::string cors_origin = "*";
   std::filesystem::path data_dir = "/var/lib/hoymiles-smiles";
   std::uint64_t spool_max_bytes = 256ULL << 20;
+  std::optional<SimulatedClock> clock;  // SIMULATED_CLOCK; else the system clock
 };
 
 // Value of a setting: the flag when given, else the environment variable.

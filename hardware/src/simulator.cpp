@@ -227,6 +227,7 @@ RawPortBlock SimulatedDtu::port_block(int index, Timestamp t, bool zeroed) const
   const std::int64_t day = secs >= 0 ? secs / 86400 : (secs - 86399) / 86400;
   const double hour = static_cast<double>(secs - day * 86400) / 3600.0;
   const double sun = daylight(hour);
+  if (options_.night_unlinked && sun <= 0) return raw;  // asleep: a zero block, unlinked
   const double minute = std::floor(static_cast<double>(secs) / 60);
   const auto k = static_cast<std::uint64_t>(index);
   const double peak = inv.peak_power_w * (0.9 + 0.2 * unit_noise(k, 7, 0));

@@ -6,6 +6,7 @@
 #include <pqxx/pqxx>
 #include <set>
 
+#include "production_rebuild.h"
 #include "smiles/core/error.h"
 #include "smiles/core/family.h"
 #include "smiles/storage/errors.h"
@@ -643,45 +644,22 @@ void adopt_legacy(pqxx::transaction_base& tx, const Migration& v1, const LegacyO
           "s.serial_number WHERE s.serial_number IS NOT NULL AND $1::text IS NOT NULL",
       tz);
 
-  // The production cache from the readings, with the monotonic rules: the largest good
-  // total, and the largest "today" of the last production day with a good reading. The
-  // old cache counts only where it is ahead of the readings (it often holds the zeros
-  // of the last night).
-  const std::string day = production_day_sql("p.\"timestamp\"", "$2", "$3");
-  std::string old =
-      "SELECT NULL::text AS serial_number, NULL::int AS port_number, 0 AS today, "
-      "NULL::bigint AS total, NULL::timestamptz AS t WHERE $1::text IS NULL";
+  // The production cache from the readings, with the served-energy model (the old
+  // cache often holds the zeros of the last night). Ports the old cache knows but no
+  // reading shows keep its total.
+  rebuild_production_cache(tx, options.production);
   if (f.has("production_cache")) {
-    old =
-        "SELECT l.serial_number, l.port_number, coalesce(l.today_production, 0) AS today, "
-        "l.total_production::bigint AS total, " +
-        value(f, "production_cache", "last_updated") + " AS t FROM " +
-        qualified(tx, kLegacySchema, "production_cache") +
-        " l WHERE l.serial_number IS NOT NULL AND l.port_number IS NOT NULL AND "
-        "coalesce(l.total_production, 0) > 0";
+    const std::string when = value(f, "production_cache", "last_updated");
+    tx.exec_params(
+        "INSERT INTO public.production_cache (serial_number, port_number, today_production, "
+        "total_production, production_day, last_updated) SELECT l.serial_number, l.port_number, "
+        "0, l.total_production, " +
+            production_day_sql("coalesce(" + when + ", now())", "$2", "$3") + ", coalesce(" + when +
+            ", now()) FROM " + qualified(tx, kLegacySchema, "production_cache") +
+            " l WHERE l.serial_number IS NOT NULL AND l.port_number IS NOT NULL AND "
+            "coalesce(l.total_production, 0) > 0 AND $1::text IS NOT NULL ON CONFLICT DO NOTHING",
+        tz, options.production.timezone, options.production.reset_hour);
   }
-  tx.exec_params(
-      "INSERT INTO public.production_cache (serial_number, port_number, today_production, "
-      "total_production, production_day, last_updated) WITH good AS (SELECT p.serial_number, "
-      "p.port_number, p.\"timestamp\" AS t, coalesce(p.today_production, 0) AS today, "
-      "p.total_production AS total, " +
-          day +
-          " AS day FROM public.port_data p LEFT JOIN public.inverter_data i ON "
-          "i.serial_number = p.serial_number AND i.\"timestamp\" = p.\"timestamp\" WHERE "
-          "coalesce(i.link_status, 1) <> 0 AND coalesce(p.total_production, 0) > 0), ranked "
-          "AS (SELECT *, max(day) OVER (PARTITION BY serial_number, port_number) AS last_day "
-          "FROM good), hist AS (SELECT serial_number, port_number, max(total) AS total, "
-          "max(t) AS t, max(last_day) AS day, max(today) FILTER (WHERE day = last_day) AS "
-          "today FROM ranked GROUP BY 1, 2), old AS (" +
-          old +
-          ") SELECT coalesce(h.serial_number, o.serial_number), coalesce(h.port_number, "
-          "o.port_number), CASE WHEN h.total IS NULL OR o.total > h.total THEN o.today ELSE "
-          "h.today END, greatest(h.total, o.total), CASE WHEN h.total IS NULL OR o.total > "
-          "h.total THEN " +
-          production_day_sql("o.t", "$2", "$3") +
-          " ELSE h.day END, coalesce(greatest(h.t, o.t), now()) FROM hist h FULL JOIN old o "
-          "ON o.serial_number = h.serial_number AND o.port_number = h.port_number",
-      tz, options.production.timezone, options.production.reset_hour);
 
   if (f.has("config_cache")) {
     tx.exec_params("INSERT INTO public.config_cache (key, value, last_updated) " +

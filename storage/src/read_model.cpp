@@ -155,16 +155,26 @@ std::vector<PortSample> PgReadModel::port_history(const std::string& serial, int
   });
 }
 
-std::vector<ProductionEntry> PgReadModel::production() {
-  using Result = std::vector<ProductionEntry>;
+std::vector<PortEnergyRecord> PgReadModel::energy_states() {
+  using Result = std::vector<PortEnergyRecord>;
   return with_connection<Result>(pool_, [&](pqxx::nontransaction& tx) {
-    // "today" counts only while its production day is the current one.
-    const auto rows = tx.exec_params(queries::production(), rules_.timezone, rules_.reset_hour);
     Result out;
-    for (const auto& row : rows) {
-      out.push_back({row[0].as<std::string>(), row[1].as<int>(),
-                     static_cast<std::uint32_t>(row[2].as<std::int64_t>()),
-                     static_cast<std::uint64_t>(row[3].as<std::int64_t>()), from_us(row[4])});
+    for (const auto& row : tx.exec(queries::energy_states())) {
+      PortEnergyRecord r{row[0].as<std::string>(), row[1].as<int>(), {}};
+      PortEnergy& e = r.energy;
+      e.total = num<std::uint64_t>(row[3]);
+      e.baseline = e.total - std::min<std::uint64_t>(e.total, num<std::uint64_t>(row[2]));
+      e.day = row[4].as<std::string>();
+      e.last_updated = from_us(row[5]);
+      e.raw_total = num<std::uint64_t>(row[6]);
+      e.offset = num<std::int64_t>(row[7]);
+      e.held = row[8].as<bool>();
+      e.latest = from_us(row[9]);
+      e.suspect_first = num<std::uint64_t>(row[10]);
+      e.suspect_last = num<std::uint64_t>(row[11]);
+      e.suspect_count = num<std::uint32_t>(row[12]);
+      e.suspect_low = row[13].as<bool>();
+      out.push_back(std::move(r));
     }
     return out;
   });

@@ -5,7 +5,6 @@
 
 #include <string>
 
-#include "smiles/storage/production_rules.h"
 #include "smiles/storage/schema.h"
 
 namespace smiles::storage::queries {
@@ -62,13 +61,16 @@ inline const std::string& port_history() {
   return q;
 }
 
-// $1 time zone, $2 reset hour. "today" counts only within its production day.
-inline const std::string& production() {
-  static const std::string q = "SELECT serial_number, port_number, CASE WHEN production_day = " +
-                               production_day_sql("now()", "$1", "$2") +
-                               " THEN today_production ELSE 0 END, total_production, " +
-                               us("last_updated") +
-                               " FROM production_cache ORDER BY serial_number, port_number";
+// Every port's energy state as the writer keeps it (core/energy.h).
+inline const std::string& energy_states() {
+  static const std::string q =
+      "SELECT serial_number, port_number, today_production, total_production, "
+      "production_day::text, " +
+      us("last_updated") + ", coalesce(raw_total, total_production), offset_wh, held, " +
+      us("coalesce(latest, last_updated)") +
+      ", suspect_first, suspect_last, suspect_count, suspect_low FROM production_cache WHERE "
+      "production_day IS NOT NULL ORDER BY serial_number, "
+      "port_number";
   return q;
 }
 

@@ -8,7 +8,9 @@
 #include <pqxx/pqxx>
 #include <tuple>
 
-#include "smiles/core/production.h"
+#include "cache_rows.h"
+#include "pg_arrays.h"
+#include "smiles/core/energy.h"
 #include "smiles/core/time.h"
 #include "smiles/storage/errors.h"
 #include "smiles/storage/schema.h"
@@ -62,24 +64,43 @@ const std::string kProductionDays = "SELECT " + production_day_sql("t", "$1", "$
                                     "::text FROM unnest($3::timestamptz[]) WITH ORDINALITY "
                                     "AS u(t, n) ORDER BY n";
 
-// The monotonic rules, applied to one candidate row per port ($1..$6 arrays: serial,
-// port, today, total, production day, last updated). Candidates are built from good
-// readings only (linked inverter, non-zero total); see production_candidates().
+// The energy state of the batch's ports ($1 serials, $2 ports), locked until commit.
+constexpr const char* kCacheState = R"sql(
+SELECT c.serial_number, c.port_number, c.today_production, c.total_production,
+       c.production_day::text, (extract(epoch FROM c.last_updated) * 1000000)::bigint,
+       coalesce(c.raw_total, c.total_production), c.offset_wh, c.held,
+       (extract(epoch FROM coalesce(c.latest, c.last_updated)) * 1000000)::bigint,
+       c.suspect_first, c.suspect_last, c.suspect_count, c.suspect_low
+FROM production_cache c
+JOIN unnest($1::text[], $2::smallint[]) AS k(serial_number, port_number)
+  ON c.serial_number = k.serial_number AND c.port_number = k.port_number
+FOR UPDATE OF c
+)sql";
+
+// The folded states back ($1..$14 arrays: serial, port, today, total, production day,
+// last updated, raw total, offset, held, latest, suspect first, last, count, low).
 constexpr const char* kProductionCache = R"sql(
 INSERT INTO production_cache AS c (serial_number, port_number, today_production,
-                                   total_production, production_day, last_updated)
+                                   total_production, production_day, last_updated, raw_total,
+                                   offset_wh, held, latest, suspect_first, suspect_last,
+                                   suspect_count, suspect_low)
 SELECT * FROM unnest($1::text[], $2::smallint[], $3::int[], $4::bigint[], $5::date[],
-                     $6::timestamptz[])
+                     $6::timestamptz[], $7::bigint[], $8::bigint[], $9::boolean[],
+                     $10::timestamptz[], $11::bigint[], $12::bigint[], $13::int[],
+                     $14::boolean[])
 ON CONFLICT (serial_number, port_number) DO UPDATE SET
-    total_production = GREATEST(c.total_production, EXCLUDED.total_production),
-    today_production = CASE
-        WHEN c.production_day IS NULL OR EXCLUDED.production_day > c.production_day
-            THEN EXCLUDED.today_production
-        WHEN EXCLUDED.production_day = c.production_day
-            THEN GREATEST(c.today_production, EXCLUDED.today_production)
-        ELSE c.today_production END,
-    production_day = GREATEST(c.production_day, EXCLUDED.production_day),
-    last_updated = GREATEST(c.last_updated, EXCLUDED.last_updated);
+    today_production = EXCLUDED.today_production,
+    total_production = EXCLUDED.total_production,
+    production_day = EXCLUDED.production_day,
+    last_updated = EXCLUDED.last_updated,
+    raw_total = EXCLUDED.raw_total,
+    offset_wh = EXCLUDED.offset_wh,
+    held = EXCLUDED.held,
+    latest = EXCLUDED.latest,
+    suspect_first = EXCLUDED.suspect_first,
+    suspect_last = EXCLUDED.suspect_last,
+    suspect_count = EXCLUDED.suspect_count,
+    suspect_low = EXCLUDED.suspect_low;
 )sql";
 
 const std::vector<std::string> kInverterColumns =
@@ -94,29 +115,6 @@ std::string transport_of(const std::string& address) {
 
 std::optional<std::string> opt(const std::string& s) {
   return s.empty() ? std::nullopt : std::optional<std::string>(s);
-}
-
-// PostgreSQL array literal: every element quoted and escaped; nullopt is NULL.
-std::string text_array(const std::vector<std::optional<std::string>>& items) {
-  std::string out = "{";
-  for (const auto& item : items) {
-    if (out.size() > 1) out += ',';
-    if (!item) {
-      out += "NULL";
-      continue;
-    }
-    out += '"';
-    for (char ch : *item) {
-      if (ch == '"' || ch == '\\') out += '\\';
-      out += ch;
-    }
-    out += '"';
-  }
-  return out + "}";
-}
-
-std::string text_array(const std::vector<std::string>& items) {
-  return text_array(std::vector<std::optional<std::string>>(items.begin(), items.end()));
 }
 
 // The batch's data rows into `inverter_table` / `port_table`.
@@ -198,9 +196,13 @@ void upsert_meta(pqxx::transaction_base& tx, std::span<const DtuReading> reading
                    text_array(transport), text_array(address), text_array(seen));
 }
 
-// Per port of the batch: the latest production day with a good reading, the largest
-// today of that day, the largest total, the latest time. Days are ISO dates, so they
-// compare as strings.
+Timestamp from_us(std::int64_t us) {
+  return Timestamp{std::chrono::duration_cast<Timestamp::duration>(std::chrono::microseconds{us})};
+}
+
+// The production cache follows the served-energy model (core/energy.h): the stored
+// state of each port of the batch, locked, folded with the batch's readings in time
+// order, written back.
 void update_production_cache(pqxx::transaction_base& tx, std::span<const DtuReading> readings,
                              const std::vector<std::string>& times, const ProductionRules& rules) {
   std::vector<std::string> days;
@@ -208,28 +210,63 @@ void update_production_cache(pqxx::transaction_base& tx, std::span<const DtuRead
                                           rules.reset_hour, text_array(times))) {
     days.push_back(row[0].as<std::string>());
   }
-  std::map<std::pair<std::string, int>, PortEnergy> candidates;
-  for (std::size_t k = 0; k < readings.size(); ++k) {
-    for (const auto& i : readings[k].inverters) {
+  std::map<std::pair<std::string, int>, PortEnergy> states;
+  std::vector<std::string> key_serial, key_port;
+  for (const auto& r : readings) {
+    for (const auto& i : r.inverters) {
       for (const auto& p : i.ports) {
-        if (!is_good_energy_reading(i.link_status, p.total_production_wh)) continue;
-        merge_energy(candidates[{p.serial_number, p.port_number}], days[k], p.today_production_wh,
-                     p.total_production_wh, readings[k].timestamp);
+        if (states.try_emplace({p.serial_number, p.port_number}).second) {
+          key_serial.push_back(p.serial_number);
+          key_port.push_back(std::to_string(p.port_number));
+        }
       }
     }
   }
-  if (candidates.empty()) return;
-  std::vector<std::string> serial, port, today, total, day, updated;
-  for (const auto& [key, c] : candidates) {
-    serial.push_back(key.first);
-    port.push_back(std::to_string(key.second));
-    today.push_back(std::to_string(c.today));
-    total.push_back(std::to_string(c.total));
-    day.push_back(c.day);
-    updated.push_back(format_iso8601_utc(c.last_updated));
+  for (const auto& row :
+       tx.exec_prepared("smiles_cache_state", text_array(key_serial), text_array(key_port))) {
+    PortEnergy& e = states[{row[0].as<std::string>(), row[1].as<int>()}];
+    e.total = static_cast<std::uint64_t>(row[3].as<std::int64_t>());
+    e.baseline = e.total - std::min<std::uint64_t>(e.total, row[2].as<std::int64_t>());
+    e.day = row[4].is_null() ? std::string() : row[4].as<std::string>();
+    e.last_updated = from_us(row[5].as<std::int64_t>());
+    e.raw_total = static_cast<std::uint64_t>(row[6].as<std::int64_t>());
+    e.offset = row[7].as<std::int64_t>();
+    e.held = row[8].as<bool>();
+    e.latest = from_us(row[9].as<std::int64_t>());
+    e.suspect_first = static_cast<std::uint64_t>(row[10].as<std::int64_t>());
+    e.suspect_last = static_cast<std::uint64_t>(row[11].as<std::int64_t>());
+    e.suspect_count = static_cast<std::uint32_t>(row[12].as<int>());
+    e.suspect_low = row[13].as<bool>();
   }
-  tx.exec_prepared("smiles_production_cache", text_array(serial), text_array(port),
-                   text_array(today), text_array(total), text_array(day), text_array(updated));
+  std::vector<std::size_t> order(readings.size());
+  for (std::size_t k = 0; k < order.size(); ++k) order[k] = k;
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+    return readings[a].timestamp < readings[b].timestamp;
+  });
+  std::map<std::pair<std::string, int>, bool> changed;
+  for (const std::size_t k : order) {
+    for (const auto& i : readings[k].inverters) {
+      for (const auto& p : i.ports) {
+        const auto key = std::make_pair(p.serial_number, p.port_number);
+        const auto step = fold_energy(
+            states[key],
+            {readings[k].timestamp, i.link_status, p.total_production_wh, p.today_production_wh},
+            days[k]);
+        if (step != EnergyStep::kStale) changed[key] = true;
+      }
+    }
+  }
+  CacheRows rows;
+  for (const auto& [key, e] : states) {
+    if (changed.contains(key) && e.known()) rows.add(key.first, key.second, e);
+  }
+  if (rows.empty()) return;
+  tx.exec_prepared("smiles_production_cache", text_array(rows.serial), text_array(rows.port),
+                   text_array(rows.today), text_array(rows.total), text_array(rows.day),
+                   text_array(rows.updated), text_array(rows.raw), text_array(rows.offset),
+                   text_array(rows.held), text_array(rows.latest), text_array(rows.suspect_first),
+                   text_array(rows.suspect_last), text_array(rows.suspect_count),
+                   text_array(rows.suspect_low));
 }
 
 }  // namespace
@@ -259,6 +296,7 @@ void ReadingWriter::write(std::span<const DtuReading> readings) {
       c.prepare("smiles_upsert_dtus", kUpsertDtus);
       c.prepare("smiles_production_days", kProductionDays);
       c.prepare("smiles_production_cache", kProductionCache);
+      c.prepare("smiles_cache_state", kCacheState);
       pqxx::work tx(c);
       // Fresh readings go straight in: as fast as plain COPY. A batch that overlaps
       // stored rows (a replay) fails on the key, rolls back to the savepoint and

@@ -37,7 +37,7 @@ struct FakeHistory : storage::ReadModel {
     last = q;
     return {};
   }
-  std::vector<storage::ProductionEntry> production() override {
+  std::vector<PortEnergyRecord> energy_states() override {
     check();
     return {};
   }

@@ -79,6 +79,15 @@ class ServeTest : public ::testing::Test {
     serve_argv_ = argv;
     launch_serve();
   }
+  // Starts serve alone (no simulator) with these settings after the database's and
+  // the data directory's.
+  void start_serve_only(std::vector<std::string> env) {
+    serve_argv_ = {"env", "DATABASE_URL=" + db.url(), "HEALTH_HOST=127.0.0.1", "HEALTH_PORT=0",
+                   "DATA_DIR=" + data_dir()};
+    serve_argv_.insert(serve_argv_.end(), env.begin(), env.end());
+    serve_argv_.insert(serve_argv_.end(), {cli_path(), "serve"});
+    launch_serve();
+  }
   // Starts serve (again) as start() did, on a new port.
   void launch_serve() {
     serve = std::make_unique<ChildProcess>(serve_argv_);

@@ -137,10 +137,11 @@ TEST_F(LegacyTest, UpgradeKeepsEveryReadingAtItsTrueInstant) {
             "MI:2,HM:4,HMS:1,HMT:6");
   EXPECT_EQ(db.scalar("SELECT count(*) FROM inverters WHERE dtu_name IS NULL"), "4");
 
-  // The cache from the readings: the old one held the zeros of the last night.
-  EXPECT_EQ(difference("SELECT r.serial, r.port::smallint, max(r.total_production)::bigint, "
-                       "max(r.today_production) FILTER (WHERE r.local_day = '2025-10-27'), "
-                       "'2025-10-27'::date FROM fixture_truth.readings r WHERE r.link_status = 1 "
+  // The cache from the readings with the served-energy model (the old one held the
+  // zeros of the last night): the highest total; the last readings came after local
+  // midnight, so "today" is the 28th's, and nothing has been produced on it yet.
+  EXPECT_EQ(difference("SELECT r.serial, r.port::smallint, max(r.total_production)::bigint, 0, "
+                       "'2025-10-28'::date FROM fixture_truth.readings r WHERE r.link_status = 1 "
                        "GROUP BY 1, 2",
                        "SELECT serial_number, port_number, total_production, today_production, "
                        "production_day FROM production_cache"),
@@ -161,9 +162,9 @@ TEST_F(LegacyTest, UpgradeKeepsEveryReadingAtItsTrueInstant) {
   const auto inverters = model.inverters(std::nullopt);
   EXPECT_EQ(inverters.size(), 5U);
   EXPECT_EQ(model.port_history("138212345678", 6, {}).size(), 100U);
-  for (const auto& p : model.production()) {
+  for (const auto& p : model.energy_states()) {
     if (p.serial_number == "114491234560") {
-      EXPECT_EQ(p.total_production_wh, 409850U);
+      EXPECT_EQ(p.energy.total, 409850U);
     }
   }
 }

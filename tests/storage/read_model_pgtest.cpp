@@ -67,16 +67,21 @@ TEST_F(ReadModelTest, HistoryIsNewestFirstWithLimitSinceUntil) {
   EXPECT_THROW(model.port_history("116100000001", 1, {10001, {}, {}}), ConfigError);
 }
 
-TEST_F(ReadModelTest, ProductionTodayCountsOnlyInItsDay) {
+TEST_F(ReadModelTest, EnergyStatesAreWhatTheWriterKept) {
   write(with_energy(make_reading(utc("2020-01-01T12:00:00"), 1, 1), 3000, 7'000'000));
-  auto prod = model.production();
-  ASSERT_EQ(prod.size(), 1U);
-  EXPECT_EQ(prod[0].today_production_wh, 0U);  // 2020 is not today
-  EXPECT_EQ(prod[0].total_production_wh, 7'000'000U);
-  write(with_energy(make_reading(WallClock::now(), 1, 1), 1234, 7'001'234));
-  prod = model.production();
-  EXPECT_EQ(prod[0].today_production_wh, 1234U);
-  EXPECT_EQ(prod[0].total_production_wh, 7'001'234U);
+  auto states = model.energy_states();
+  ASSERT_EQ(states.size(), 1U);
+  EXPECT_EQ(states[0].serial_number, "116100000001");
+  EXPECT_EQ(states[0].energy.total, 7'000'000U);
+  EXPECT_EQ(states[0].energy.today_wh("2020-01-01"), 3000U);  // the first reading's DTU today
+  EXPECT_EQ(states[0].energy.today_wh("2020-01-02"), 0U);
+  EXPECT_EQ(states[0].energy.day, "2020-01-01");
+  write(with_energy(make_reading(utc("2020-01-02T12:00:00"), 1, 1), 1234, 7'001'234));
+  states = model.energy_states();
+  EXPECT_EQ(states[0].energy.today_wh("2020-01-02"), 1234U);  // total - yesterday's total
+  EXPECT_EQ(states[0].energy.total, 7'001'234U);
+  EXPECT_EQ(states[0].energy.raw_total, 7'001'234U);
+  EXPECT_FALSE(states[0].energy.held);
 }
 
 TEST_F(ReadModelTest, StatsCountRowsAndTheTimeSpan) {

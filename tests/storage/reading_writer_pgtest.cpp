@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "energy_vectors.h"
 #include "readings.h"
 #include "smiles/core/error.h"
 #include "smiles/storage/migrator.h"
@@ -64,44 +65,28 @@ TEST_F(WriterTest, ReplayWritesNoDuplicates) {
             "10:00-10:04");
 }
 
-TEST_F(WriterTest, TotalNeverDecreasesAndBadReadingsNeverReplaceGoodOnes) {
-  ReadingWriter writer(pool, {});
-  auto t = utc("2026-06-01T10:00:00");
-  auto write = [&](const DtuReading& r) { writer.write({&r, 1}); };
-  write(with_energy(make_reading(t), 1000, 5'000'000));
-  EXPECT_EQ(cache("total_production"), "5000000");
-  write(with_energy(make_reading(t + std::chrono::minutes{1}), 1100, 4'000'000));  // glitch
-  EXPECT_EQ(cache("total_production"), "5000000");
-  EXPECT_EQ(cache("today_production"), "1100");
-  write(with_energy(make_reading(t + std::chrono::minutes{2}), 0, 0));  // cloud-upload zeros
-  write(with_energy(make_reading(t + std::chrono::minutes{3}), 9, 9'999'999, 0));  // unlinked
-  EXPECT_EQ(cache("total_production"), "5000000");
-  EXPECT_EQ(cache("today_production"), "1100");
-  // ... while every reading is still stored as read.
-  EXPECT_EQ(q("SELECT count(*) FROM port_data WHERE total_production = 0"), "4");
-  write(with_energy(make_reading(t + std::chrono::minutes{4}), 1200, 5'000'100));
-  EXPECT_EQ(cache("total_production"), "5000100");
-  EXPECT_EQ(cache("today_production"), "1200");
-}
-
-TEST_F(WriterTest, TodayResetsOncePerLocalDayAtTheResetHour) {
-  // Europe/Berlin is UTC+2 in June; the day starts at 03:00 local = 01:00 UTC.
-  ReadingWriter writer(pool, {3, "Europe/Berlin"});
-  auto write = [&](const char* iso, std::uint32_t today, std::uint64_t total) {
-    const auto r = with_energy(make_reading(utc(iso)), today, total);
+// The production cache follows the served-energy model exactly as the live state
+// does: the shared vectors (tests/core/energy_vectors.h), one reading per batch, the
+// production day from PostgreSQL's zone data.
+TEST_F(WriterTest, TheCacheFollowsTheSharedEnergyVectors) {
+  ReadingWriter writer(pool, {test::kEnergyResetHour, test::kEnergyZone});
+  for (const auto& v : test::energy_vectors()) {
+    const auto r =
+        with_energy(make_reading(utc(v.utc), 1, 1), static_cast<std::uint32_t>(v.today_wh),
+                    static_cast<std::uint64_t>(v.total_wh), static_cast<std::uint8_t>(v.link));
     writer.write({&r, 1});
-  };
-  write("2026-06-01T19:00:00", 5000, 1'005'000);  // 21:00 local, day of June 1
-  write("2026-06-01T22:30:00", 20, 1'005'020);    // 00:30 local: DTU reset, still June 1
-  EXPECT_EQ(cache("today_production"), "5000");
-  EXPECT_EQ(cache("production_day"), "2026-06-01");
-  write("2026-06-02T01:30:00", 40, 1'005'040);  // 03:30 local: new production day
-  EXPECT_EQ(cache("today_production"), "40");
-  EXPECT_EQ(cache("production_day"), "2026-06-02");
-  write("2026-06-01T20:00:00", 6000, 1'006'000);  // a late replay of the old day
-  EXPECT_EQ(cache("today_production"), "40");
-  EXPECT_EQ(cache("production_day"), "2026-06-02");
-  EXPECT_EQ(cache("total_production"), "1006000");
+    EXPECT_EQ(cache("total_production"), std::to_string(v.served_total)) << v.utc;
+    EXPECT_EQ(cache("today_production"), std::to_string(v.served_today)) << v.utc;
+    EXPECT_EQ(cache("held"), v.held ? "t" : "f") << v.utc;
+  }
+  // Raw readings are stored as read.
+  EXPECT_EQ(q("SELECT count(*) FROM port_data WHERE total_production = 0"), "4");
+  EXPECT_EQ(q("SELECT max(total_production) FROM port_data"), "999999");
+  // A late replay of an older reading changes nothing.
+  const auto before = q("SELECT row(production_cache.*)::text FROM production_cache");
+  const auto old = with_energy(make_reading(utc("2026-06-01T12:00:00"), 1, 1), 9000, 100900);
+  writer.write({&old, 1});
+  EXPECT_EQ(q("SELECT row(production_cache.*)::text FROM production_cache"), before);
 }
 
 TEST_F(WriterTest, OneBatchSpanningMidnightKeepsTheLatestDay) {

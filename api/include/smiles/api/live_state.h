@@ -1,7 +1,7 @@
 // What the bridge knows right now, kept in memory for the API: the latest reading
-// of every DTU and inverter, per-DTU health, and served energy values that obey the
-// monotonic rules (totals never go down; zero or unlinked readings never replace a
-// good value; "today" restarts once per production day). Thread-safe.
+// of every DTU and inverter, per-DTU health, and every port's served energy
+// (core/energy.h: totals never go down, "today" from the lifetime counter, restarting
+// at the production-day boundary). Thread-safe.
 #pragma once
 
 #include <cstdint>
@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "smiles/core/production.h"
+#include "smiles/core/energy.h"
 #include "smiles/core/reading.h"
 #include "smiles/storage/read_model.h"
 
@@ -35,10 +35,16 @@ struct InverterView {
   Timestamp first_seen{};
   Timestamp last_seen{};
   Timestamp timestamp{};  // of the latest reading
+  // The latest reading; in views from inverters()/inverter(), each port's
+  // today/total_production are the served values.
   InverterReading latest;
+  // Per port of `latest`: its energy values are held over (the latest reading was not
+  // taken: an upload or night block, a glitch).
+  std::vector<bool> energy_held;
 };
 
-using storage::ProductionEntry;  // today_production_wh is 0 once its day has passed
+using storage::ProductionEntry;
+using storage::ServedState;
 
 struct ProductionSummary {
   double power_w = 0;
@@ -46,12 +52,13 @@ struct ProductionSummary {
   std::uint64_t total_wh = 0;
   int inverters_producing = 0;
   std::optional<Timestamp> updated_at;
+  int ports_held = 0;  // ports whose energy is held over
 };
 
 class LiveState {
  public:
-  // Maps a moment to its production day (local date, shifted by the reset hour),
-  // e.g. "2026-06-01". Injected so the time-zone rules live at the edge.
+  // The production day of a moment ("YYYY-MM-DD", core/energy.h's rule). Injected so
+  // the time-zone rules live at the edge.
   using DayFunction = std::function<std::string(Timestamp)>;
   explicit LiveState(DayFunction production_day);
 
@@ -59,22 +66,35 @@ class LiveState {
   void record_success(const DtuReading& reading);
   void record_failure(const std::string& dtu, std::string_view kind, const std::string& message,
                       Timestamp when, std::string_view status = "error");
-  // Starting values of the served energy counters (e.g. from the database's cache).
-  void seed_production(const std::vector<ProductionEntry>& entries);
-  // Latest stored values of an inverter, shown until its DTU is polled (after a restart).
-  void seed_inverter(const InverterView& view);
+  // Starting values after a restart (the state file, the database): per port and per
+  // inverter the newer of what is known and `state` wins.
+  void seed(const ServedState& state);
+  // Everything seed() takes, for the state file.
+  [[nodiscard]] ServedState snapshot() const;
 
   [[nodiscard]] std::vector<DtuHealth> health() const;
-  [[nodiscard]] std::vector<InverterView> inverters() const;
-  [[nodiscard]] std::optional<InverterView> inverter(const std::string& serial) const;
+  // Latest values with served energy; `now` decides "today". An inverter appears once
+  // the energy of one of its ports is known (ports never counted serve 0).
+  [[nodiscard]] std::vector<InverterView> inverters(Timestamp now) const;
+  [[nodiscard]] std::optional<InverterView> inverter(const std::string& serial,
+                                                     Timestamp now) const;
+  // Served energy of every port with a known value; empty until the first good
+  // reading (or a seed).
   [[nodiscard]] std::vector<ProductionEntry> production(Timestamp now) const;
   [[nodiscard]] ProductionSummary summary(Timestamp now) const;
+  // The production day `now` belongs to.
+  [[nodiscard]] std::string production_day(Timestamp now) const { return production_day_(now); }
+  // Whether any port's energy is known (else the energy endpoints answer 503).
+  [[nodiscard]] bool energy_known() const;
   // Newest successful poll of any DTU.
   [[nodiscard]] std::optional<Timestamp> last_success() const;
   // Changes whenever the latest values change (for caching their JSON).
   [[nodiscard]] std::uint64_t version() const;
 
  private:
+  // `v` with its served energy; nullopt while none of its ports' energy is known.
+  std::optional<InverterView> served(const InverterView& v, const std::string& today) const;
+
   DayFunction production_day_;
   mutable std::mutex mutex_;
   std::uint64_t version_ = 0;

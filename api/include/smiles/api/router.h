@@ -88,9 +88,11 @@ class Router {
   // JSON of the latest values, rebuilt only when LiveState changes.
   struct CachedBody {
     std::uint64_t version = ~0ULL;
+    std::string day;
     std::string body;
   };
-  std::string cached(CachedBody& cache, const std::function<std::string()>& build) const;
+  std::string cached(CachedBody& cache, Timestamp now,
+                     const std::function<std::string()>& build) const;
   mutable std::mutex cache_mutex_;
   mutable CachedBody inverters_cache_;
   mutable CachedBody ports_cache_;

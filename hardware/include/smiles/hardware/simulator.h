@@ -42,6 +42,9 @@ struct ModelOptions {
   Timestamp start_time{};  // simulated time at construction
   double speed = 1.0;      // simulated seconds per real second; 0 freezes time
   double ambient_c = 15;   // night-time inverter temperature (may be negative)
+  // At night (no sun) the inverters sleep: their blocks are zeros with link status 0,
+  // as a real DTU reports them.
+  bool night_unlinked = false;
 };
 
 class SimulatedDtu {

@@ -16,7 +16,7 @@ class PgReadModel final : public ReadModel {
                                                const HistoryQuery& query) override;
   std::vector<PortSample> port_history(const std::string& serial, int port,
                                        const HistoryQuery& query) override;
-  std::vector<ProductionEntry> production() override;
+  std::vector<PortEnergyRecord> energy_states() override;
   StorageStats stats() override;
 
  private:

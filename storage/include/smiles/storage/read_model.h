@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "smiles/core/energy.h"
 #include "smiles/core/reading.h"
 
 namespace smiles::storage {
@@ -37,12 +38,21 @@ struct StoredInverter {
   std::optional<InverterSample> latest;  // with the latest port values in values.ports
 };
 
+// Served energy of one port (core/energy.h), as the API shows it.
 struct ProductionEntry {
   std::string serial_number;
   int port_number = 0;
-  std::uint32_t today_production_wh = 0;  // 0 once its production day is over
+  std::uint32_t today_production_wh = 0;  // 0 until the current production day has a reading
   std::uint64_t total_production_wh = 0;
-  Timestamp last_updated;
+  Timestamp last_updated;  // the latest good reading
+  bool held = false;       // the latest reading was not taken (upload, night, glitch)
+};
+
+// What the bridge serves, kept across restarts (the state file in DATA_DIR and the
+// production cache): every port's energy state and every inverter's latest reading.
+struct ServedState {
+  std::vector<PortEnergyRecord> ports;
+  std::vector<StoredInverter> inverters;
 };
 
 struct StorageStats {
@@ -64,7 +74,8 @@ class ReadModel {
                                                        const HistoryQuery& query) = 0;
   virtual std::vector<PortSample> port_history(const std::string& serial, int port,
                                                const HistoryQuery& query) = 0;
-  virtual std::vector<ProductionEntry> production() = 0;
+  // The energy state of every port, as the writer keeps it in production_cache.
+  virtual std::vector<PortEnergyRecord> energy_states() = 0;
   virtual StorageStats stats() = 0;
 };
 
