@@ -132,6 +132,9 @@ TEST_F(ServeTest, ZeroBlocksAndMidnightNeverLowerServedTotals) {
   start({"--speed", "3600", "--start-time", "2026-06-01T22:30:00Z", "--zero-window", "900:300"},
         {"QUERY_PERIOD=0.1"});
   ASSERT_TRUE(wait_health(polled));
+  // Energy is known from the first good reading on (the first polls may be zero blocks).
+  ASSERT_TRUE(eventually_true(
+      [&] { return http_get(http_port, "/api/production/summary").status == 200; }));
   std::uint64_t last_total = 0;
   double last_energy = 0;
   int zero_polls = 0;
