@@ -1,6 +1,9 @@
 #include "smiles/api/http_server.h"
 
 #include <atomic>
+#include <cerrno>
+#include <map>
+#include <mutex>
 // Boost 1.74's asio/awaitable.hpp uses std::exchange without including <utility>.
 #include <utility>
 // (keep <utility> first)
@@ -26,35 +29,71 @@ struct HttpServer::Impl {
   HttpServerOptions options;
   Handler handler;
   Observer observer;
-  std::atomic<int> connections{0};
+  AcceptErrors on_accept_error;
+  std::atomic<int> connections{0};  // every open socket
+  std::atomic<int> regular{0};      // sockets within the caps
+  std::mutex clients_mutex;
+  std::map<net::ip::address, int> per_client;  // regular connections per address
+  std::uint64_t accept_failures = 0;           // in the current streak (accept strand only)
   std::uint16_t bound_port = 0;
   bool running = false;
   net::io_context io;  // default concurrency: several threads run it
   tcp::acceptor acceptor{io};
+  net::steady_timer accept_timer{io};
   std::vector<std::thread> threads;
 
   void accept();
+  void observe(const Response& response) {
+    if (observer) observer(Request{}, response, 0.0);
+  }
+  // A regular slot for `client`, or false when a cap is reached.
+  bool take_slot(const net::ip::address& client) {
+    std::lock_guard lock(clients_mutex);
+    auto& n = per_client[client];
+    if (n >= options.max_connections_per_client || regular >= options.max_connections) {
+      if (n == 0) per_client.erase(client);
+      return false;
+    }
+    ++n;
+    ++regular;
+    return true;
+  }
+  void give_slot(const net::ip::address& client) {
+    std::lock_guard lock(clients_mutex);
+    if (const auto it = per_client.find(client); it != per_client.end() && --it->second <= 0) {
+      per_client.erase(it);
+    }
+    --regular;
+  }
+  [[nodiscard]] bool under_pressure() const { return regular * 4 >= options.max_connections * 3; }
 };
 
 namespace {
 
+Response too_many_connections() {
+  return error_response(503, "too_many_connections", "connection limit reached; retry later");
+}
+
+// Paths answered even beyond the connection caps: monitoring keeps working in a flood.
+bool probe_path(std::string_view target) {
+  const auto path = target.substr(0, target.find('?'));
+  return path == "/health" || path == "/ready" || path == "/metrics";
+}
+
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket&& socket, HttpServer::Impl* server, bool over_capacity)
-      : stream_(std::move(socket)), server_(server), over_capacity_(over_capacity) {}
+  // `regular`: holds a slot of `client` (else a limited session: one request, short
+  // read, probe paths only).
+  Session(tcp::socket&& socket, HttpServer::Impl* server, bool regular, net::ip::address client)
+      : stream_(std::move(socket)), server_(server), regular_(regular), client_(client) {}
 
-  ~Session() { --server_->connections; }
+  ~Session() {
+    if (regular_) server_->give_slot(client_);
+    --server_->connections;
+  }
 
   void run() {
-    net::dispatch(stream_.get_executor(), [self = shared_from_this()] {
-      if (self->over_capacity_) {
-        self->send(
-            error_response(503, "too_many_connections", "connection limit reached; retry later"),
-            false, false, {});
-        return;
-      }
-      self->read();
-    });
+    net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->read(); });
   }
 
  private:
@@ -62,25 +101,36 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_.emplace();
     parser_->header_limit(static_cast<std::uint32_t>(server_->options.header_limit));
     parser_->body_limit(server_->options.body_limit);
-    stream_.expires_after(server_->options.read_timeout);
+    if (!regular_) {
+      stream_.expires_after(server_->options.limited_timeout);
+    } else if (!server_->under_pressure()) {
+      stream_.expires_after(server_->options.read_timeout);
+    } else {  // a silent or idle keep-alive connection gives way under pressure
+      stream_.expires_after(std::min<std::chrono::steady_clock::duration>(
+          server_->options.pressure_idle_timeout, server_->options.read_timeout));
+    }
     http::async_read(
         stream_, buffer_, *parser_,
         [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
   }
 
+  // An answer the handler did not give (limits, malformed requests): counted too.
+  void refuse(Response response) {
+    server_->observe(response);
+    send(std::move(response), false, false, {});
+  }
+
   void on_read(beast::error_code ec) {
     if (ec == http::error::header_limit) {
-      return send(error_response(431, "headers_too_large", "request headers exceed the limit"),
-                  false, false, {});
+      return refuse(error_response(431, "headers_too_large", "request headers exceed the limit"));
     }
     if (ec == http::error::body_limit) {
-      return send(error_response(413, "body_too_large", "request body exceeds the limit"), false,
-                  false, {});
+      return refuse(error_response(413, "body_too_large", "request body exceeds the limit"));
     }
     if (ec) {  // end of stream, timeout (slow or idle client), bad request line, ...
       if (ec != http::error::end_of_stream && ec != beast::error::timeout &&
           ec != net::error::operation_aborted && ec != net::error::connection_reset && !eof(ec)) {
-        return send(error_response(400, "bad_request", "malformed HTTP request"), false, false, {});
+        return refuse(error_response(400, "bad_request", "malformed HTTP request"));
       }
       return close();
     }
@@ -93,11 +143,13 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     request.body = req.body();
     const auto started = std::chrono::steady_clock::now();
-    Response response = server_->handler(request);
+    Response response =
+        regular_ || probe_path(request.target) ? server_->handler(request) : too_many_connections();
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     if (server_->observer) server_->observer(request, response, seconds);
-    send(std::move(response), req.keep_alive(), req.method() == http::verb::head, req.version());
+    send(std::move(response), regular_ && req.keep_alive(), req.method() == http::verb::head,
+         req.version());
   }
 
   static bool eof(const beast::error_code& ec) { return ec == net::error::eof; }
@@ -131,8 +183,15 @@ class Session : public std::enable_shared_from_this<Session> {
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   HttpServer::Impl* server_;
-  bool over_capacity_;
+  bool regular_;
+  net::ip::address client_;
 };
+
+// Errors that mean "out of a resource, try later", not "the acceptor is gone".
+bool resource_error(const beast::error_code& ec) {
+  return ec == net::error::no_descriptors || ec == net::error::no_buffer_space ||
+         ec == net::error::no_memory || ec.value() == ENFILE;
+}
 
 }  // namespace
 
@@ -140,19 +199,52 @@ void HttpServer::Impl::accept() {
   acceptor.async_accept(net::make_strand(io), [this](beast::error_code ec, tcp::socket socket) {
     if (ec) {
       if (ec == net::error::operation_aborted || !acceptor.is_open()) return;
+      // Out of file descriptors the pending connection stays in the backlog and accept
+      // fails again at once: pause instead of spinning, and say so once.
+      if (accept_failures++ == 0 && on_accept_error) on_accept_error(ec.message(), 1);
+      const auto pause = resource_error(ec) ? options.accept_pause : options.accept_pause / 10;
+      accept_timer.expires_after(pause);
+      accept_timer.async_wait([this](beast::error_code wait_ec) {
+        if (!wait_ec) accept();
+      });
+      return;
+    }
+    if (accept_failures > 0) {
+      if (on_accept_error) on_accept_error("", accept_failures);
+      accept_failures = 0;
+    }
+    beast::error_code peer_ec;
+    const auto peer = socket.remote_endpoint(peer_ec);
+    const auto client = peer_ec ? net::ip::address{} : peer.address();
+    if (++connections > options.hard_max_connections) {
+      // Beyond every cap: a canned 503, written without waiting, and close.
+      static const std::string kRefusal = [] {
+        const auto body = too_many_connections().body;
+        return "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
+               "Connection: close\r\nContent-Length: " +
+               std::to_string(body.size()) + "\r\n\r\n" + body;
+      }();
+      beast::error_code ignored;
+      socket.non_blocking(true, ignored);
+      socket.write_some(net::buffer(kRefusal), ignored);
+      socket.close(ignored);
+      --connections;
+      observe(too_many_connections());
     } else {
-      const bool over = ++connections > options.max_connections;
-      std::make_shared<Session>(std::move(socket), this, over)->run();
+      const bool within_caps = take_slot(client);
+      std::make_shared<Session>(std::move(socket), this, within_caps, client)->run();
     }
     accept();
   });
 }
 
-HttpServer::HttpServer(HttpServerOptions options, Handler handler, Observer observer)
+HttpServer::HttpServer(HttpServerOptions options, Handler handler, Observer observer,
+                       AcceptErrors on_accept_error)
     : impl_(std::make_shared<Impl>()) {
   impl_->options = std::move(options);
   impl_->handler = std::move(handler);
   impl_->observer = std::move(observer);
+  impl_->on_accept_error = std::move(on_accept_error);
 }
 
 HttpServer::~HttpServer() { stop(); }
@@ -189,5 +281,7 @@ void HttpServer::stop() {
 }
 
 std::uint16_t HttpServer::port() const { return impl_->bound_port; }
+
+int HttpServer::connections() const { return impl_->connections; }
 
 }  // namespace smiles::api

@@ -167,6 +167,11 @@ struct BridgeMetrics::Impl {
                              .Name("hoymiles_database_up")
                              .Help("1 when PostgreSQL is reachable.")
                              .Register(*registry);
+  Family<Gauge>& db_writes_failing =
+      BuildGauge()
+          .Name("hoymiles_database_writes_failing")
+          .Help("1 while database writes fail (readings go to the spool).")
+          .Register(*registry);
   Family<Gauge>& pool = BuildGauge()
                             .Name("hoymiles_database_pool_connections")
                             .Help("Pooled connections by state.")
@@ -255,6 +260,7 @@ void BridgeMetrics::stored(std::string_view outcome, std::size_t readings) {
 
 void BridgeMetrics::backend(const BackendStatus& s) {
   impl_->db_up.Add({}).Set(s.database_connected ? 1 : 0);
+  impl_->db_writes_failing.Add({}).Set(s.database_writes_failing ? 1 : 0);
   impl_->pool.Add({{"state", "idle"}}).Set(s.pool_idle);
   impl_->pool.Add({{"state", "in_use"}}).Set(s.pool_in_use);
   impl_->spool_bytes.Add({}).Set(static_cast<double>(s.spool_bytes));

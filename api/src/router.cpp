@@ -1,5 +1,7 @@
 #include "smiles/api/router.h"
 
+#include <array>
+#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <ctime>
@@ -22,8 +24,61 @@ using nlohmann::json;
 Response json_response(const json& body, int status = 200) {
   Response r;
   r.status = status;
-  r.body = body.dump();
+  // Paths and parameters are echoed in error messages; bytes that are not UTF-8
+  // become U+FFFD instead of failing the answer.
+  r.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
   return r;
+}
+
+// Every route pattern; the metrics label of a request is one of these or "other".
+constexpr std::array<std::string_view, 14> kRoutePatterns = {
+    "/",
+    "/health",
+    "/ready",
+    "/metrics",
+    "/stats",
+    "/api/inverters",
+    "/api/ports",
+    "/api/production/current",
+    "/api/production/summary",
+    "/api/inverters/{serial}",
+    "/api/inverters/{serial}/history",
+    "/api/inverters/{serial}/ports",
+    "/api/inverters/{serial}/ports/{port}/history",
+    kPushRegisterPath,
+};
+
+// Does `path` match `pattern` segment for segment ({...} matches any one segment)?
+bool matches(std::string_view pattern, std::string_view path) {
+  for (;;) {
+    if (pattern.empty() || path.empty()) return pattern == path;
+    if (pattern[0] != '/' || path[0] != '/') return false;
+    pattern.remove_prefix(1);
+    path.remove_prefix(1);
+    const auto pe = pattern.find('/');
+    const auto te = path.find('/');
+    const auto p = pattern.substr(0, pe);
+    const auto t = path.substr(0, te);
+    if (p.starts_with('{') ? t.empty() : p != t) return false;
+    pattern = pe == std::string_view::npos ? std::string_view{} : pattern.substr(pe);
+    path = te == std::string_view::npos ? std::string_view{} : path.substr(te);
+  }
+}
+
+// "Bearer <token>", the scheme case-insensitive (RFC 7235), or nullopt.
+std::optional<std::string_view> bearer_token(std::string_view authorization) {
+  constexpr std::string_view kScheme = "bearer";
+  if (authorization.size() <= kScheme.size()) return std::nullopt;
+  for (std::size_t i = 0; i < kScheme.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(authorization[i])) != kScheme[i]) {
+      return std::nullopt;
+    }
+  }
+  auto rest = authorization.substr(kScheme.size());
+  if (rest.front() != ' ') return std::nullopt;
+  while (!rest.empty() && rest.front() == ' ') rest.remove_prefix(1);
+  while (!rest.empty() && rest.back() == ' ') rest.remove_suffix(1);
+  return rest;
 }
 
 std::vector<std::string> split_path(const std::string& path) {
@@ -215,25 +270,20 @@ Router::Router(const LiveState& live, storage::ReadModel& history,
       clock_(std::move(clock)) {}
 
 std::string Router::route_label(const std::string& target) {
-  const auto path = target.substr(0, target.find('?'));
-  if (path == kPushRegisterPath) return kPushRegisterPath;
-  const auto parts = split_path(path);
-  if (parts.empty()) return "/";
-  if (parts[0] != "api") {
-    for (const char* known : {"health", "ready", "metrics", "stats"}) {
-      if (parts.size() == 1 && parts[0] == known) return "/" + parts[0];
-    }
-    return "other";
-  }
-  if (parts.size() == 2 && (parts[1] == "inverters" || parts[1] == "ports"))
-    return "/api/" + parts[1];
-  if (parts.size() == 3 && parts[1] == "production") return "/api/production/" + parts[2];
-  if (parts.size() >= 3 && parts[1] == "inverters") {
-    if (parts.size() == 3) return "/api/inverters/{serial}";
-    if (parts.size() == 4) return "/api/inverters/{serial}/" + parts[3];
-    if (parts.size() == 6) return "/api/inverters/{serial}/ports/{port}/history";
+  const std::string_view path = std::string_view(target).substr(0, target.find('?'));
+  for (const auto pattern : kRoutePatterns) {
+    if (matches(pattern, path)) return std::string(pattern);
   }
   return "other";
+}
+
+const std::vector<std::string>& Router::route_labels() {
+  static const std::vector<std::string> labels = [] {
+    std::vector<std::string> out(kRoutePatterns.begin(), kRoutePatterns.end());
+    out.emplace_back("other");
+    return out;
+  }();
+  return labels;
 }
 
 std::string_view legacy_dtu_status(std::string_view state) {
@@ -267,8 +317,8 @@ Response Router::dispatch(const Request& request, const std::string& path,
   }
   const bool open_path = path == "/health" || path == "/ready" || path == "/metrics";
   if (!options_.api_token.empty() && (!open_path || options_.protect_all)) {
-    const std::string expected = "Bearer " + options_.api_token;
-    if (!constant_time_equal(request.authorization, expected)) {
+    const auto token = bearer_token(request.authorization);
+    if (!token || !constant_time_equal(std::string(*token), options_.api_token)) {
       auto r = error_response(401, "unauthorized", "missing or wrong bearer token");
       r.headers.emplace_back("WWW-Authenticate", "Bearer");
       return r;
@@ -439,9 +489,11 @@ Response Router::health() const {
                     {"last_error_time", nullable_time(h.last_error_time)}};
   }
   // Readings are safe while they reach the database or the spool.
-  const bool storing = backend.database_connected || backend.spool_dropped == 0;
+  const bool storing = (backend.database_connected && !backend.database_writes_failing) ||
+                       backend.spool_dropped == 0;
   const bool healthy = any_recent && storing;
   json database = {{"connected", backend.database_connected},
+                   {"writes_failing", backend.database_writes_failing},
                    {"schema_current", backend.schema_current},
                    {"pool", {{"idle", backend.pool_idle}, {"in_use", backend.pool_in_use}}}};
   if (!backend.database_error.empty()) database["error"] = backend.database_error;
@@ -456,7 +508,8 @@ Response Router::health() const {
       {"spool",
        {{"bytes", backend.spool_bytes},
         {"readings", backend.spool_readings},
-        {"dropped", backend.spool_dropped}}},
+        {"dropped", backend.spool_dropped},
+        {"error", backend.spool_error.empty() ? json(nullptr) : json(backend.spool_error)}}},
       {"dtus", dtus}};
   if (options_.health_extra) options_.health_extra(body);
   // 503 with the same body when not healthy, as the Python bridge answered: Home
@@ -468,6 +521,9 @@ Response Router::ready() const {
   const BackendStatus backend = backend_();
   json reasons = json::array();
   if (!backend.database_connected) reasons.push_back("database unreachable");
+  if (backend.database_connected && backend.database_writes_failing) {
+    reasons.push_back("database writes failing");
+  }
   if (!backend.schema_current) reasons.push_back("schema not current");
   for (const auto& h : live_.health()) {
     if (!h.last_success) reasons.push_back("DTU " + h.name + " has not answered yet");

@@ -75,6 +75,10 @@ struct Bridge {
   std::mutex push_mutex;
   bool push_loaded = false;  // the stored registrations are in the hub
   bool push_dirty = false;   // the hub has registrations the database lacks
+  std::mutex report_mutex;
+  std::string reported_state;  // last database state logged
+  std::uint64_t dropped_unreported = 0;
+  std::optional<std::chrono::steady_clock::time_point> last_drop_log;
 
   explicit Bridge(ServeConfig c)
       : config(std::move(c)),
@@ -91,14 +95,49 @@ struct Bridge {
       std::lock_guard lock(status_mutex);
       s = status;
     }
+    const auto w = durable.stats();
+    s.database_writes_failing = w.writes_failing;
+    if (w.writes_failing && w.unreachable) {  // fresher news than the watcher's last probe
+      s.database_connected = false;
+      s.database_error = w.last_error;
+    } else if (s.database_connected && w.writes_failing) {
+      s.database_error = "reachable, writes failing: " + w.last_error;
+    }
     const auto p = pool.stats();
     s.pool_idle = p.idle;
     s.pool_in_use = p.in_use;
     const auto sp = spool.stats();
     s.spool_bytes = sp.bytes;
     s.spool_readings = sp.readings;
-    s.spool_dropped = sp.dropped;
+    s.spool_dropped = w.dropped;
+    s.spool_error = w.spool_error;
     return s;
+  }
+
+  // One log line per change of the database's state (reachable, writes failing,
+  // unreachable), from whichever thread notices it first.
+  void report_database_state() {
+    const auto s = backend();
+    const std::string state = !s.database_connected       ? "unreachable"
+                              : s.database_writes_failing ? "writes_failing"
+                              : !s.schema_current         ? "schema"
+                                                          : "ok";
+    {
+      std::lock_guard lock(report_mutex);
+      if (state == reported_state) return;
+      reported_state = state;
+    }
+    if (state == "ok") {
+      spdlog::info("database {} reachable, writes succeed", storage::describe(config.database));
+    } else if (state == "schema") {
+      spdlog::warn("database {} reachable; schema not current, readings are spooled",
+                   storage::describe(config.database));
+    } else if (state == "writes_failing") {
+      spdlog::warn("database {}, readings go to the spool",
+                   s.database_error.empty() ? "writes failing" : s.database_error);
+    } else {
+      spdlog::warn("database unreachable, readings go to the spool: {}", s.database_error);
+    }
   }
 
   // Schema state, auto-migrating when allowed. Throws SchemaError when the operator
@@ -121,8 +160,9 @@ struct Bridge {
     }
   }
 
-  // Connectivity, schema (auto-migrating when allowed), spool replay.
-  void check_database(bool first) {
+  // Connectivity and schema (auto-migrating when allowed); with `replay`, the spool
+  // is replayed (in batches: polling and HTTP go on meanwhile).
+  void check_database(bool replay) {
     api::BackendStatus s;
     try {
       pool.run([](pqxx::connection& c) { pqxx::nontransaction(c).exec("SELECT 1"); });
@@ -145,47 +185,41 @@ struct Bridge {
       s.database_connected = false;
       s.database_error = e.what();
     }
-    bool was_connected;
     {
       std::lock_guard lock(status_mutex);
-      was_connected = status.database_connected;
       status = s;
     }
-    if (first || was_connected != s.database_connected) {
-      if (s.database_connected) {
-        spdlog::info("database {} reachable{}", storage::describe(config.database),
-                     s.schema_current ? "" : " (schema not current: readings are spooled)");
-      } else {
-        spdlog::warn("database unreachable, readings go to the spool: {}", s.database_error);
-      }
-    }
-    if (s.database_connected && s.schema_current) {
-      if (const auto n = durable.flush(); n > 0) {
-        spdlog::info("replayed {} spooled readings into the database", n);
+    report_database_state();
+    if (replay && s.database_connected && s.schema_current) {
+      if (const auto waiting = spool.stats().readings; waiting > 0) {
+        spdlog::info("replaying {} spooled readings into the database", waiting);
+        const auto started = std::chrono::steady_clock::now();
+        const auto n = durable.flush();
+        const auto left = spool.stats().readings;
+        spdlog::log(
+            left == 0 ? spdlog::level::info : spdlog::level::warn,
+            "replayed {} spooled readings in {:.1f} s{}", n,
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count(),
+            left == 0 ? "" : fmt::format(", {} wait: {}", left, durable.stats().last_error));
+        report_database_state();
       }
       sync_push_receivers();
     }
     metrics.backend(backend());
   }
 
-  // A write outcome is the freshest news about the database.
-  void note_store(storage::StoreOutcome outcome) {
-    const bool ok = outcome == storage::StoreOutcome::kStored;
-    bool changed = false;
-    {
-      std::lock_guard lock(status_mutex);
-      if (status.database_connected != ok) {
-        changed = true;
-        status.database_connected = ok;
-        status.database_error = ok ? "" : durable.stats().last_error;
-      }
-    }
-    if (changed && !ok) {
-      spdlog::warn("database write failed, readings go to the spool: {}",
-                   durable.stats().last_error);
-    } else if (changed) {
-      spdlog::info("database writes succeed again");
-    }
+  // Readings the spool could not take: one log line a minute at most, with the count.
+  void note_dropped(std::size_t n) {
+    std::lock_guard lock(report_mutex);
+    dropped_unreported += n;
+    const auto now = std::chrono::steady_clock::now();
+    if (last_drop_log && now - *last_drop_log < std::chrono::minutes{1}) return;
+    spdlog::error(
+        "{} reading(s) lost{}: the database did not take them and the spool could not: {}",
+        dropped_unreported, last_drop_log ? " in the last minute" : "",
+        durable.stats().spool_error);
+    dropped_unreported = 0;
+    last_drop_log = now;
   }
 
   // WebSocket receivers are kept in config_cache: loaded once the database is there,
@@ -341,11 +375,8 @@ void poll_loop(Bridge& b, const DtuConfig& dtu, std::stop_token stop) {
                           : outcome == storage::StoreOutcome::kSpooled ? "spooled"
                                                                        : "dropped";
       b.metrics.stored(where, 1);
-      b.note_store(outcome);
-      if (outcome == storage::StoreOutcome::kDropped) {
-        spdlog::error("spool full ({} bytes): dropped a reading of DTU '{}'",
-                      b.config.spool_max_bytes, dtu.name);
-      }
+      b.report_database_state();
+      if (outcome == storage::StoreOutcome::kDropped) b.note_dropped(1);
       spdlog::debug("DTU '{}': {} inverters in {:.0f} ms, {}", dtu.name, reading.inverters.size(),
                     seconds * 1000, where);
       if (b.push != nullptr) b.push->notify();
@@ -374,6 +405,8 @@ int run_serve(const SettingLookup& lookup) {
   std::unique_ptr<Bridge> bridge;
   try {
     ServeConfig config = serve_config_from(lookup);
+    config.http_host = resolve_bind_host(config.http_host);
+    if (const auto note = fit_open_files(config)) spdlog::warn("{}", *note);
     use_time_zone(config.production.timezone);
     bridge = std::make_unique<Bridge>(std::move(config));
   } catch (const ConfigError& e) {
@@ -393,7 +426,7 @@ int run_serve(const SettingLookup& lookup) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   try {
-    b.check_database(true);
+    b.check_database(false);  // the spool is replayed by the watcher, in the background
   } catch (const storage::SchemaError& e) {
     spdlog::error("refusing to start: {}", e.what());
     return kExitFailure;
@@ -453,11 +486,21 @@ int run_serve(const SettingLookup& lookup) {
   http_options.port = b.config.http_port;
   http_options.read_timeout = b.config.http_read_timeout;
   http_options.max_connections = b.config.http_max_connections;
+  http_options.max_connections_per_client =
+      std::min(b.config.http_max_connections_per_client, b.config.http_max_connections);
+  http_options.hard_max_connections = 2 * b.config.http_max_connections;
   http_options.threads = b.config.http_threads;
   api::HttpServer server(
       http_options, [&router](const api::Request& r) { return router.handle(r); },
       [&b](const api::Request& req, const api::Response& res, double seconds) {
         b.metrics.http_request(api::Router::route_label(req.target), res.status, seconds);
+      },
+      [](const std::string& error, std::uint64_t failures) {
+        if (!error.empty()) {
+          spdlog::error("cannot accept HTTP connections: {}; pausing new connections", error);
+        } else {
+          spdlog::info("accepting HTTP connections again after {} failed attempt(s)", failures);
+        }
       });
   try {
     server.start();
@@ -476,19 +519,18 @@ int run_serve(const SettingLookup& lookup) {
     spdlog::info("DTU '{}' at {}", d.name, hardware::format_dtu_address(d.address));
     pollers.emplace_back([&b, &d](std::stop_token stop) { poll_loop(b, d, stop); });
   }
+  // Checks the database every 5 s and replays the spool, starting at once.
   std::jthread watcher([&b](std::stop_token stop) {
     std::mutex m;
     std::condition_variable_any wake;
     while (!stop.stop_requested()) {
-      std::unique_lock lock(m);
-      wake.wait_for(lock, stop, std::chrono::seconds{5}, [] { return false; });
-      if (stop.stop_requested()) break;
-      lock.unlock();
       try {
-        b.check_database(false);
+        b.check_database(true);
       } catch (const storage::SchemaError& e) {
         spdlog::error("schema problem: {}", e.what());
       }
+      std::unique_lock lock(m);
+      wake.wait_for(lock, stop, std::chrono::seconds{5}, [] { return false; });
     }
   });
 

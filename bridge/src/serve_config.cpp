@@ -1,5 +1,10 @@
 #include "serve_config.h"
 
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+
 #include <algorithm>
 #include <cctype>
 #include <charconv>
@@ -156,6 +161,8 @@ storage::DatabaseConfig database_config_from(const SettingLookup& lookup) {
   d.password = r.text("DB_PASSWORD", "");
   d.pool_size = static_cast<int>(r.integer("DB_POOL_SIZE", 5, 1, 1000));
   d.max_overflow = static_cast<int>(r.integer("DB_MAX_OVERFLOW", 10, 0, 1000));
+  const auto timeout = r.integer("DB_TIMEOUT", 5, 2, 3600);
+  d.connect_timeout = std::chrono::seconds{timeout};
   return d;
 }
 
@@ -171,6 +178,9 @@ ServeConfig serve_config_from(const SettingLookup& lookup) {
   const Reader r{lookup};
   ServeConfig c;
   c.database = database_config_from(lookup);
+  // serve bounds every call (a hung server must not stop polling); db and import
+  // run migrations and bulk loads that take as long as they take.
+  c.database.call_timeout = c.database.connect_timeout;
   c.auto_migrate = r.boolean("DB_AUTO_MIGRATE", false);
 
   if (auto list = r.raw("DTUS")) c.dtus = parse_dtu_list(list->first, list->second);
@@ -216,6 +226,9 @@ ServeConfig serve_config_from(const SettingLookup& lookup) {
   c.health_stale = std::chrono::seconds{r.integer("HEALTH_STALE_SECONDS", 300, 1, 86400 * 7)};
   c.http_read_timeout = std::chrono::seconds{r.integer("HTTP_READ_TIMEOUT", 15, 1, 3600)};
   c.http_max_connections = static_cast<int>(r.integer("HTTP_MAX_CONNECTIONS", 256, 1, 100000));
+  c.http_max_connections_set = r.raw("HTTP_MAX_CONNECTIONS").has_value();
+  c.http_max_connections_per_client =
+      static_cast<int>(r.integer("HTTP_MAX_CONNECTIONS_PER_CLIENT", 64, 1, 100000));
   c.http_threads = static_cast<int>(r.integer("HTTP_THREADS", 8, 1, 256));
   c.api_token = r.text("API_TOKEN", "");
   c.protect_all = r.boolean("PROTECT_ALL", false);
@@ -253,6 +266,69 @@ ServeConfig serve_config_from(const SettingLookup& lookup) {
     c.clock = SimulatedClock{*start, speed, *anchor};
   }
   return c;
+}
+
+std::string resolve_bind_host(const std::string& host) {
+  in6_addr v6{};
+  in_addr v4{};
+  if (inet_pton(AF_INET, host.c_str(), &v4) == 1 || inet_pton(AF_INET6, host.c_str(), &v6) == 1) {
+    return host;
+  }
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* found = nullptr;
+  if (const int rc = getaddrinfo(host.c_str(), nullptr, &hints, &found); rc != 0) {
+    throw ConfigError("HEALTH_HOST '" + host +
+                      "' is neither an IP address nor a host name that resolves (" +
+                      gai_strerror(rc) + ")");
+  }
+  std::string first_v4, first_any;
+  for (const addrinfo* a = found; a != nullptr; a = a->ai_next) {
+    char text[INET6_ADDRSTRLEN] = {};
+    const void* where =
+        a->ai_family == AF_INET
+            ? static_cast<const void*>(&reinterpret_cast<const sockaddr_in*>(a->ai_addr)->sin_addr)
+            : static_cast<const void*>(
+                  &reinterpret_cast<const sockaddr_in6*>(a->ai_addr)->sin6_addr);
+    if (inet_ntop(a->ai_family, where, text, sizeof text) == nullptr) continue;
+    if (first_any.empty()) first_any = text;
+    if (a->ai_family == AF_INET && first_v4.empty()) first_v4 = text;
+  }
+  freeaddrinfo(found);
+  if (first_any.empty()) throw ConfigError("HEALTH_HOST '" + host + "' resolves to no address");
+  return first_v4.empty() ? first_any : first_v4;
+}
+
+std::optional<std::string> fit_open_files(ServeConfig& config) {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return std::nullopt;
+  if (limit.rlim_cur < limit.rlim_max) {
+    rlimit raised = limit;
+    raised.rlim_cur = std::min<rlim_t>(limit.rlim_max, 1 << 20);
+    if (setrlimit(RLIMIT_NOFILE, &raised) == 0) limit = raised;
+  }
+  const auto allowed = static_cast<long long>(limit.rlim_cur);
+  // Database pool, DTU sockets, push receivers, spool and state files, stdio, epoll.
+  const long long others = config.database.pool_size + config.database.max_overflow +
+                           static_cast<long long>(config.dtus.size()) + 8 + 32;
+  const long long needed = 2LL * config.http_max_connections + others;
+  if (needed <= allowed) return std::nullopt;
+  const auto limit_text = std::to_string(allowed) + " open files are allowed (ulimit -n)";
+  if (config.http_max_connections_set) {
+    throw ConfigError("HTTP_MAX_CONNECTIONS=" + std::to_string(config.http_max_connections) +
+                      " needs up to " + std::to_string(needed) + " open files, but only " +
+                      limit_text + ": lower HTTP_MAX_CONNECTIONS or raise the limit");
+  }
+  const long long fit = (allowed - others) / 2;
+  if (fit < 4) {
+    throw ConfigError("only " + limit_text +
+                      ", too few to serve HTTP next to the database pool; "
+                      "raise the limit");
+  }
+  config.http_max_connections = static_cast<int>(fit);
+  return "only " + limit_text + ": HTTP_MAX_CONNECTIONS lowered from its default to " +
+         std::to_string(fit);
 }
 
 }  // namespace smiles::bridge

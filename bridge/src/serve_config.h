@@ -31,7 +31,7 @@ struct Setting {
   bool secret = false;  // never printed back
 };
 
-inline constexpr std::array<Setting, 37> kSettings{{
+inline constexpr std::array<Setting, 39> kSettings{{
     {"DATABASE_URL", "--database-url", "", "PostgreSQL URL; when set, DB_* are ignored", true},
     {"DB_HOST", "--db-host", "localhost", "PostgreSQL host"},
     {"DB_PORT", "--db-port", "5432", "PostgreSQL port"},
@@ -41,6 +41,9 @@ inline constexpr std::array<Setting, 37> kSettings{{
     {"DB_POOL_SIZE", "--db-pool-size", "5", "connections kept open"},
     {"DB_MAX_OVERFLOW", "--db-max-overflow", "10",
      "extra connections under load, closed after 30 s idle"},
+    {"DB_TIMEOUT", "--db-timeout", "5",
+     "seconds any database call may take (connect, query, write); a write cut off is "
+     "spooled"},
     {"DB_AUTO_MIGRATE", "--db-auto-migrate", "false", "upgrade the schema at start (true/false)"},
     {"DB_TYPE", "--db-type", "postgres",
      "kept from the Python bridge: postgres (or postgresql); the readings live in PostgreSQL "
@@ -66,7 +69,8 @@ inline constexpr std::array<Setting, 37> kSettings{{
     {"QUERY_PERIOD", "--query-period", "60", "seconds between polls of each DTU"},
     {"RESET_HOUR", "--reset-hour", "0", "local hour at which \"today\" restarts"},
     {"TIMEZONE", "--timezone", "UTC", "IANA time zone for \"today\", e.g. Europe/Berlin"},
-    {"HEALTH_HOST", "--health-host", "0.0.0.0", "HTTP bind address"},
+    {"HEALTH_HOST", "--health-host", "0.0.0.0",
+     "HTTP bind address: an IP address, or a host name resolved at start"},
     {"HEALTH_PORT", "--health-port", "8080", "HTTP port"},
     {"HEALTH_STALE_SECONDS", "--health-stale-seconds", "300",
      "/health turns unhealthy when no DTU answered for this long"},
@@ -75,7 +79,10 @@ inline constexpr std::array<Setting, 37> kSettings{{
     {"HTTP_THREADS", "--http-threads", "8",
      "threads answering HTTP requests (history queries wait on PostgreSQL)"},
     {"HTTP_MAX_CONNECTIONS", "--http-max-connections", "256",
-     "open HTTP connections at most; more get 503"},
+     "open HTTP connections at most; beyond it only /health, /ready and /metrics are "
+     "answered, the rest get 503"},
+    {"HTTP_MAX_CONNECTIONS_PER_CLIENT", "--http-max-connections-per-client", "64",
+     "open HTTP connections of one client address at most (same treatment beyond it)"},
     {"API_TOKEN", "--api-token", "", "bearer token required for /api/* and /stats", true},
     {"CORS_ALLOW_ORIGIN", "--cors-allow-origin", "*",
      "Access-Control-Allow-Origin of /api/* answers; empty: none"},
@@ -118,6 +125,8 @@ struct ServeConfig {
   std::chrono::seconds health_stale{300};
   std::chrono::seconds http_read_timeout{15};
   int http_max_connections = 256;
+  bool http_max_connections_set = false;  // given, not the default
+  int http_max_connections_per_client = 64;
   int http_threads = 8;
   std::string api_token;
   bool protect_all = false;
@@ -140,6 +149,16 @@ ServeConfig serve_config_from(const SettingLookup& lookup);
 // The parts `db` needs as well (DATABASE_URL / DB_*; TIMEZONE, RESET_HOUR).
 storage::DatabaseConfig database_config_from(const SettingLookup& lookup);
 storage::ProductionRules production_rules_from(const SettingLookup& lookup);
+
+// These two look at the system, before anything connects anywhere.
+// HEALTH_HOST as an address to bind: an IP address as given, a host name resolved
+// (IPv4 first). Throws ConfigError when it is neither.
+std::string resolve_bind_host(const std::string& host);
+// Raises the soft open-file limit to the hard one, then checks that HTTP connections
+// (two descriptors each at worst in a flood), the database pool and the DTUs fit.
+// A given HTTP_MAX_CONNECTIONS that cannot fit throws ConfigError; the default is
+// lowered to fit, and the returned note says so.
+std::optional<std::string> fit_open_files(ServeConfig& config);
 
 // `name=url` entries separated by commas or whitespace; a bare URL gets a name
 // derived from its host or device. Throws ConfigError.

@@ -1,6 +1,11 @@
 #include "smiles/storage/connection_pool.h"
 
+#include <sys/socket.h>
+
+#include <map>
+#include <optional>
 #include <pqxx/pqxx>
+#include <thread>
 
 #include "smiles/storage/errors.h"
 
@@ -32,10 +37,76 @@ void PooledConnection::release() noexcept {
   pool_ = nullptr;
 }
 
+// Shuts down the socket of a call that passed its deadline. One thread per pool,
+// started with the pool; a call registers its socket for its duration.
+struct ConnectionPool::Watchdog {
+  struct Call {
+    int fd;
+    std::chrono::steady_clock::time_point deadline;
+    bool fired = false;
+  };
+  std::mutex mutex;
+  std::condition_variable changed;
+  std::map<std::uint64_t, Call> calls;
+  std::uint64_t next_id = 0;
+  bool stopping = false;
+  std::thread thread{[this] { loop(); }};
+
+  ~Watchdog() {
+    {
+      std::lock_guard lock(mutex);
+      stopping = true;
+    }
+    changed.notify_one();
+    thread.join();
+  }
+
+  std::uint64_t arm(int fd, std::chrono::steady_clock::time_point deadline) {
+    std::lock_guard lock(mutex);
+    const auto id = next_id++;
+    calls.emplace(id, Call{fd, deadline});
+    changed.notify_one();
+    return id;
+  }
+
+  // Ends the watch; true when the call was cut off. Once this returns the socket is
+  // no longer touched.
+  bool disarm(std::uint64_t id) {
+    std::lock_guard lock(mutex);
+    const auto it = calls.find(id);
+    const bool fired = it != calls.end() && it->second.fired;
+    if (it != calls.end()) calls.erase(it);
+    return fired;
+  }
+
+  void loop() {
+    std::unique_lock lock(mutex);
+    while (!stopping) {
+      auto next = std::chrono::steady_clock::time_point::max();
+      const auto now = std::chrono::steady_clock::now();
+      for (auto& [id, call] : calls) {
+        if (call.fired) continue;
+        if (call.deadline <= now) {
+          call.fired = true;
+          ::shutdown(call.fd, SHUT_RDWR);  // the waiting recv/send returns at once
+        } else {
+          next = std::min(next, call.deadline);
+        }
+      }
+      if (next == std::chrono::steady_clock::time_point::max()) {
+        changed.wait(lock);
+      } else {
+        changed.wait_until(lock, next);
+      }
+    }
+  }
+};
+
 ConnectionPool::ConnectionPool(DatabaseConfig config)
     : config_(std::move(config)), conninfo_(conninfo(config_)) {
   if (config_.pool_size < 1) throw ConfigError("DB_POOL_SIZE must be at least 1");
   if (config_.max_overflow < 0) throw ConfigError("DB_MAX_OVERFLOW must be at least 0");
+  if (config_.call_timeout.count() > 0) watchdog_ = std::make_unique<Watchdog>();
 }
 
 ConnectionPool::~ConnectionPool() = default;
@@ -136,16 +207,42 @@ void ConnectionPool::give_back(std::unique_ptr<pqxx::connection> conn, bool brok
 void ConnectionPool::run(const std::function<void(pqxx::connection&)>& work) {
   for (int attempt = 0;; ++attempt) {
     auto conn = acquire();
+    std::optional<std::uint64_t> watch;
+    if (watchdog_ && conn->sock() >= 0) {
+      watch = watchdog_->arm(conn->sock(), std::chrono::steady_clock::now() + config_.call_timeout);
+    }
+    // True when the watchdog cut the call off (the connection is then unusable).
+    auto cut_off = [&] {
+      if (!watch) return false;
+      const bool fired = watchdog_->disarm(*watch);
+      watch.reset();
+      if (fired) {
+        conn.mark_broken();
+        std::lock_guard lock(mutex_);
+        ++stats_.cut_off;
+      }
+      return fired;
+    };
     try {
       work(*conn);
+      cut_off();  // cut just as the work ended: the work is done, the connection gone
       return;
-    } catch (const pqxx::broken_connection& e) {
-      conn.mark_broken();
-      if (attempt >= 1)
-        throw DatabaseUnavailable(std::string("database connection lost: ") + e.what());
-    } catch (const pqxx::in_doubt_error& e) {
-      conn.mark_broken();
-      throw DatabaseUnavailable(std::string("connection lost during commit: ") + e.what());
+    } catch (...) {
+      if (cut_off()) {
+        throw DatabaseUnavailable("the database did not answer within " +
+                                  std::to_string(config_.call_timeout.count()) +
+                                  " ms (DB_TIMEOUT): the call was cut off");
+      }
+      try {
+        throw;
+      } catch (const pqxx::broken_connection& e) {
+        conn.mark_broken();
+        if (attempt >= 1)
+          throw DatabaseUnavailable(std::string("database connection lost: ") + e.what());
+      } catch (const pqxx::in_doubt_error& e) {
+        conn.mark_broken();
+        throw DatabaseUnavailable(std::string("connection lost during commit: ") + e.what());
+      }
     }
   }
 }

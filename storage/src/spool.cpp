@@ -169,8 +169,8 @@ Spool::Spool(SpoolOptions options) : options_(std::move(options)) {
       ::close(dir);
     }
   }
-  const Scan s = scan([](std::string_view) {});
   const auto size = file_size(fd_, options_.path);
+  const Scan s = scan([](std::string_view) {}, 0, size, UINT64_MAX);
   if (s.good_end < size) {  // torn tail: cut it off so appends continue cleanly
     if (::ftruncate(fd_, static_cast<off_t>(s.good_end)) != 0) fail("truncate", options_.path);
     ::fsync(fd_);
@@ -186,13 +186,14 @@ Spool::~Spool() {
 
 // Reads one record at a time: memory stays at one payload however large the file.
 template <typename Visit>
-Spool::Scan Spool::scan(Visit&& visit) const {
-  const std::uint64_t size = file_size(fd_, options_.path);
+Spool::Scan Spool::scan(Visit&& visit, std::uint64_t from, std::uint64_t size,
+                        std::uint64_t max_records) const {
   Scan s;
-  std::uint64_t pos = 0;
+  s.good_end = from;
+  std::uint64_t pos = from;
   std::array<std::uint8_t, kHeader> header{};
   std::vector<std::uint8_t> payload;
-  while (pos + kHeader <= size) {
+  while (pos + kHeader <= size && s.records < max_records) {
     bool intact = false;
     if (read_at(fd_, pos, header, options_.path) &&
         std::memcmp(header.data(), kMagic.data(), kMagic.size()) == 0) {
@@ -252,34 +253,51 @@ bool Spool::append(const DtuReading& reading) {
   return true;
 }
 
-std::uint64_t Spool::replay(ReadingSink& sink, std::size_t batch) {
-  std::lock_guard lock(mutex_);
-  if (stats_.readings == 0) return 0;
-  std::vector<DtuReading> pending;
-  std::uint64_t done = 0;
-  const Scan s = scan([&](std::string_view payload) {
-    try {
-      pending.push_back(decode_reading(payload));
-    } catch (const DataError&) {
-      ++stats_.damaged_records;  // intact CRC but unreadable: written by a foreign tool
-      return;
-    }
-    if (pending.size() >= batch) {
-      sink.write(pending);
-      done += pending.size();
-      pending.clear();
-    }
-  });
-  if (!pending.empty()) {
-    sink.write(pending);
-    done += pending.size();
+std::size_t Spool::replay_batch(ReadingSink& sink, std::size_t batch) {
+  std::lock_guard replaying(replay_mutex_);
+  std::uint64_t from = 0;
+  std::uint64_t end = 0;
+  {
+    std::lock_guard lock(mutex_);
+    if (stats_.readings == 0) return 0;
+    from = head_;
+    end = stats_.bytes;
   }
-  (void)s;
-  if (::ftruncate(fd_, 0) != 0) fail("truncate", options_.path);
-  if (::fsync(fd_) != 0) fail("fsync", options_.path);
-  stats_.bytes = 0;
-  stats_.readings = 0;
-  stats_.replayed += done;
+  // Records below `end` are complete and never rewritten: read them unlocked.
+  std::vector<DtuReading> pending;
+  std::uint64_t undecodable = 0;
+  const Scan s = scan(
+      [&](std::string_view payload) {
+        try {
+          pending.push_back(decode_reading(payload));
+        } catch (const DataError&) {
+          ++undecodable;  // intact CRC but unreadable: written by a foreign tool
+        }
+      },
+      from, end, std::max<std::size_t>(batch, 1));
+  if (!pending.empty()) sink.write(pending);
+  std::lock_guard lock(mutex_);
+  head_ = s.records == 0 ? end : s.good_end;  // nothing intact left: all of it is damage
+  stats_.readings -= std::min(stats_.readings, s.records);
+  stats_.damaged_records += undecodable;  // torn or corrupt ones were counted at open
+  stats_.replayed += pending.size();
+  if (head_ >= stats_.bytes) {  // caught up with the appends: start the file afresh
+    if (::ftruncate(fd_, 0) != 0) fail("truncate", options_.path);
+    if (::fsync(fd_) != 0) fail("fsync", options_.path);
+    stats_.bytes = 0;
+    stats_.readings = 0;
+    head_ = 0;
+  }
+  return static_cast<std::size_t>(s.records);
+}
+
+std::uint64_t Spool::replay(ReadingSink& sink, std::size_t batch) {
+  std::uint64_t done = 0;
+  for (;;) {
+    const auto before = stats().replayed;
+    if (replay_batch(sink, batch) == 0) break;
+    done += stats().replayed - before;
+  }
   return done;
 }
 

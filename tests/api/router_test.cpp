@@ -63,7 +63,7 @@ class RouterTest : public ::testing::Test {
 
   LiveState live{[](Timestamp) { return std::string("2026-06-01"); }};
   FakeHistory history;
-  BackendStatus backend{true, "", true};
+  BackendStatus backend{true, false, "", true, 0, 0, 0, 0, 0, ""};
 };
 
 // The answer the Python bridge gave (hoymiles_smiles/health.py) and its Home Assistant

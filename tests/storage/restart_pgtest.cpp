@@ -73,14 +73,22 @@ TEST(ServerRestart, EveryReadingArrivesExactlyOnceAcrossAnOutage) {
     }
     EXPECT_EQ(spool.stats().readings, 15U);
   }
-  for (int i = 25; i < 30; ++i) {  // the first write after the outage replays the spool
+  // Readings go to the spool until flush() (the bridge's watcher) has replayed it.
+  {
+    const auto r = poll(25);
+    EXPECT_EQ(writer.store({&r, 1}), StoreOutcome::kSpooled);
+  }
+  EXPECT_TRUE(writer.stats().writes_failing);
+  EXPECT_EQ(writer.flush(), 16U);
+  EXPECT_FALSE(writer.stats().writes_failing);
+  for (int i = 26; i < 30; ++i) {
     const auto r = poll(i);
     EXPECT_EQ(writer.store({&r, 1}), StoreOutcome::kStored);
   }
   EXPECT_EQ(stored, 10);
   EXPECT_EQ(spooled, 15);
   EXPECT_EQ(spool.stats().readings, 0U);
-  EXPECT_EQ(writer.stats().replayed, 15U);
+  EXPECT_EQ(writer.stats().replayed, 16U);
   EXPECT_EQ(db.scalar("SELECT count(*) FROM inverter_data"), std::to_string(30 * 3));
   EXPECT_EQ(db.scalar("SELECT count(*) FROM port_data"), std::to_string(30 * 3 * 2));
   EXPECT_EQ(db.scalar("SELECT count(DISTINCT \"timestamp\") FROM port_data"), "30");

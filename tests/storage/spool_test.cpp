@@ -4,6 +4,9 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <functional>
+#include <set>
+#include <thread>
 
 #include "readings.h"
 #include "smiles/core/error.h"
@@ -134,16 +137,49 @@ TEST_F(SpoolTest, BoundDropsAndCounts) {
   EXPECT_EQ(spool.stats().readings, static_cast<std::uint64_t>(accepted));
 }
 
-TEST_F(SpoolTest, FailedReplayKeepsEverything) {
+TEST_F(SpoolTest, FailedReplayKeepsEverythingNotWritten) {
   Spool spool({path});
   for (int i = 0; i < 6; ++i) spool.append(reading(i));
   RecordingSink failing;
   failing.fail_on_batch = 2;
   EXPECT_THROW(spool.replay(failing, 2), IoError);
-  EXPECT_EQ(spool.stats().readings, 6U);
+  EXPECT_EQ(failing.received.size(), 2U);  // the first batch was taken
+  EXPECT_EQ(spool.stats().readings, 4U);
   RecordingSink ok;
-  EXPECT_EQ(spool.replay(ok, 2), 6U);
-  EXPECT_EQ(ok.received.size(), 6U);
+  EXPECT_EQ(spool.replay(ok, 2), 4U);
+  ASSERT_EQ(ok.received.size(), 4U);
+  EXPECT_EQ(ok.received.front().timestamp, reading(2).timestamp);
+  EXPECT_EQ(spool.stats().bytes, 0U);
+}
+
+// A replay writes without the lock appends take: readings keep arriving while the
+// sink is slow, and every one of them is replayed exactly once.
+TEST_F(SpoolTest, AppendsGoOnWhileAReplayWrites) {
+  Spool spool({path});
+  for (int i = 0; i < 10; ++i) spool.append(reading(i));
+  struct SlowSink : ReadingSink {
+    std::function<void()> meanwhile;
+    std::vector<DtuReading> received;
+    void write(std::span<const DtuReading> batch) override {
+      // An append from another thread finishes while this batch is being written.
+      std::thread(meanwhile).join();
+      received.insert(received.end(), batch.begin(), batch.end());
+    }
+  } sink;
+  int next = 100;
+  sink.meanwhile = [&] {
+    if (next < 103) spool.append(reading(next++));  // three, then the replay catches up
+  };
+  EXPECT_EQ(spool.replay_batch(sink, 4), 4U);
+  EXPECT_EQ(spool.stats().readings, 7U);  // 10 - 4 + 1 appended meanwhile
+  spool.replay(sink, 4);
+  EXPECT_EQ(spool.stats().readings, 0U);
+  EXPECT_EQ(spool.stats().bytes, 0U);
+  std::set<std::int64_t> seen;
+  for (const auto& r : sink.received) seen.insert(r.timestamp.time_since_epoch().count());
+  EXPECT_EQ(seen.size(), sink.received.size()) << "a reading was replayed twice";
+  EXPECT_EQ(next, 103);
+  EXPECT_EQ(sink.received.size(), 13U);
 }
 
 TEST_F(SpoolTest, CodecRoundTripsExactly) {

@@ -35,14 +35,16 @@ struct Response {
 
 // Everything /health, /ready and /stats report besides the DTUs.
 struct BackendStatus {
-  bool database_connected = false;
+  bool database_connected = false;       // reachable (the watcher's probe answers)
+  bool database_writes_failing = false;  // reachable or not, the last write failed
   std::string database_error;
   bool schema_current = false;
   int pool_idle = 0;
   int pool_in_use = 0;
   std::uint64_t spool_bytes = 0;
   std::uint64_t spool_readings = 0;
-  std::uint64_t spool_dropped = 0;
+  std::uint64_t spool_dropped = 0;  // readings lost: spool full or its disk failing
+  std::string spool_error;          // why the spool last refused a reading
 };
 
 struct RouterOptions {
@@ -74,8 +76,11 @@ class Router {
 
   [[nodiscard]] Response handle(const Request& request) const;
 
-  // Bounded label for metrics: the route pattern, never the raw path.
+  // Bounded label for metrics: the route pattern the path matches, or "other"; never
+  // the raw path.
   [[nodiscard]] static std::string route_label(const std::string& target);
+  // Every value route_label() can return.
+  [[nodiscard]] static const std::vector<std::string>& route_labels();
 
  private:
   Response dispatch(const Request& request, const std::string& path,

@@ -4,6 +4,11 @@
 // load and closed once they have been idle for overflow_idle_timeout (checked
 // whenever the pool is used). A connection whose use hit a broken connection
 // is marked broken by its user and replaced.
+//
+// With DatabaseConfig::call_timeout set, run() gives every call a deadline: a call
+// still waiting on the server then has its socket shut down, which ends libpq's wait
+// (statement_timeout and TCP keepalives cannot: a stopped server process keeps its
+// kernel answering TCP), and run() throws DatabaseUnavailable.
 #pragma once
 
 #include <chrono>
@@ -27,6 +32,7 @@ struct PoolStats {
   std::uint64_t failed = 0;    // connection attempts that failed
   std::uint64_t broken = 0;    // connections dropped after breaking
   std::uint64_t timeouts = 0;  // acquires that hit their deadline
+  std::uint64_t cut_off = 0;   // calls cut off at call_timeout
 };
 
 class ConnectionPool;
@@ -81,6 +87,8 @@ class ConnectionPool {
 
   DatabaseConfig config_;
   std::string conninfo_;
+  struct Watchdog;
+  std::unique_ptr<Watchdog> watchdog_;  // when call_timeout is set
   mutable std::mutex mutex_;
   std::condition_variable available_;
   struct Idle {

@@ -20,6 +20,9 @@ struct DatabaseConfig {
   // closing it on every return would cost a server process per request under load.
   std::chrono::milliseconds overflow_idle_timeout{30000};
   std::chrono::seconds connect_timeout{5};
+  // Longest a call through ConnectionPool::run() may take before its connection is
+  // cut (the server may be hung: stopped, swapping, behind a dead link). 0: no limit.
+  std::chrono::milliseconds call_timeout{0};
   std::chrono::milliseconds acquire_timeout{5000};
 };
 

@@ -4,7 +4,9 @@
 // payload], little-endian; the payload is the reading as JSON. append() returns
 // only after the record is fsync'd. On open, a torn last record (a crash mid-append)
 // is cut off; a damaged record in the middle is skipped by resynchronising on the
-// next magic. Thread-safe.
+// next magic. Thread-safe: appends go on while a replay writes to the database (the
+// replay reads the oldest records, writes them, then moves its start past them; the
+// file is emptied once the replay has caught up with the appends).
 #pragma once
 
 #include <cstdint>
@@ -46,10 +48,13 @@ class Spool {
   // would take the file past max_bytes. Throws IoError when the disk fails.
   bool append(const DtuReading& reading);
 
-  // Writes every spooled reading to `sink`, oldest first, `batch` at a time; then
-  // empties the file. If the sink throws, the file is left as it was (replay is
-  // idempotent, so the next replay repeats the batches already written) and the
-  // exception propagates. Returns the number of readings replayed.
+  // Writes the oldest `batch` readings to `sink` and drops them from the spool;
+  // returns how many records it took (0 when the spool is empty). The lock that appends and stats()
+  // take is not held while the sink writes. If the sink throws, the spool keeps those
+  // readings (a sink that wrote part of them sees them again: replay is idempotent)
+  // and the exception propagates. One replay runs at a time.
+  std::size_t replay_batch(ReadingSink& sink, std::size_t batch = 200);
+  // replay_batch() until the spool is empty; returns the readings replayed.
   std::uint64_t replay(ReadingSink& sink, std::size_t batch = 200);
 
   [[nodiscard]] SpoolStats stats() const;
@@ -61,13 +66,16 @@ class Spool {
     std::uint64_t records = 0;
     std::uint64_t damaged = 0;
   };
-  // Calls visit(payload) for each intact record.
+  // Calls visit(payload) for each intact record from `from` (a record start) up to
+  // `size`, at most `max_records` of them.
   template <typename Visit>
-  Scan scan(Visit&& visit) const;
+  Scan scan(Visit&& visit, std::uint64_t from, std::uint64_t size, std::uint64_t max_records) const;
 
   SpoolOptions options_;
   int fd_ = -1;
+  std::mutex replay_mutex_;  // one replay at a time
   mutable std::mutex mutex_;
+  std::uint64_t head_ = 0;  // offset of the oldest record not replayed yet
   SpoolStats stats_;
 };
 
