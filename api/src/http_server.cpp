@@ -34,7 +34,8 @@ struct HttpServer::Impl {
   std::atomic<int> regular{0};      // sockets within the caps
   std::mutex clients_mutex;
   std::map<net::ip::address, int> per_client;  // regular connections per address
-  std::uint64_t accept_failures = 0;           // in the current streak (accept strand only)
+  std::uint64_t accept_failures = 0;  // in the current episode (accept handler only)
+  std::chrono::steady_clock::time_point last_accept_failure{};
   std::uint16_t bound_port = 0;
   bool running = false;
   net::io_context io;  // default concurrency: several threads run it
@@ -132,6 +133,9 @@ class Session : public std::enable_shared_from_this<Session> {
           ec != net::error::operation_aborted && ec != net::error::connection_reset && !eof(ec)) {
         return refuse(error_response(400, "bad_request", "malformed HTTP request"));
       }
+      // Beyond the caps, a connection that asked nothing in time is refused (and
+      // counted) like one that asked for data.
+      if (!regular_ && ec == beast::error::timeout) return refuse(too_many_connections());
       return close();
     }
     const auto& req = parser_->get();
@@ -201,6 +205,7 @@ void HttpServer::Impl::accept() {
       if (ec == net::error::operation_aborted || !acceptor.is_open()) return;
       // Out of file descriptors the pending connection stays in the backlog and accept
       // fails again at once: pause instead of spinning, and say so once.
+      last_accept_failure = std::chrono::steady_clock::now();
       if (accept_failures++ == 0 && on_accept_error) on_accept_error(ec.message(), 1);
       const auto pause = resource_error(ec) ? options.accept_pause : options.accept_pause / 10;
       accept_timer.expires_after(pause);
@@ -209,7 +214,10 @@ void HttpServer::Impl::accept() {
       });
       return;
     }
-    if (accept_failures > 0) {
+    // The episode ends after a calm spell: accepts that free descriptors let the next
+    // ones through while the shortage lasts.
+    if (accept_failures > 0 &&
+        std::chrono::steady_clock::now() - last_accept_failure >= options.accept_calm) {
       if (on_accept_error) on_accept_error("", accept_failures);
       accept_failures = 0;
     }

@@ -163,7 +163,8 @@ std::variant<storage::HistoryQuery, Response> history_query(
     if (!t) {
       return error_response(
           400, "invalid_parameter",
-          std::string(name) + " must be an ISO-8601 time, e.g. 2026-06-01T12:00:00Z");
+          std::string(name) + " must be an ISO-8601 time from " + std::to_string(kMinYear) +
+              " to " + std::to_string(kMaxYear) + ", e.g. 2026-06-01T12:00:00Z");
     }
     (std::string(name) == "since" ? h.since : h.until) = t;
   }
@@ -208,29 +209,41 @@ std::optional<std::string> url_decode(std::string_view text) {
 }
 
 std::optional<Timestamp> parse_iso8601(std::string_view text) {
-  // YYYY-MM-DD[THH:MM[:SS[.fff]]][Z|+HH:MM|-HH:MM]
+  // YYYY-MM-DD[(T| )HH:MM[:SS[.fraction]]][Z|+HH:MM|-HH:MM], digits exactly where shown
+  // (no signs, no spaces inside a field), years 1900-2261 (what the timestamp type
+  // holds, with room).
+  std::size_t pos = 0;
+  auto number = [&](std::size_t n, int& out) {
+    if (pos + n > text.size()) return false;
+    out = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      const char c = text[pos + i];
+      if (c < '0' || c > '9') return false;
+      out = out * 10 + (c - '0');
+    }
+    pos += n;
+    return true;
+  };
+  auto literal = [&](char c) {
+    if (pos >= text.size() || text[pos] != c) return false;
+    ++pos;
+    return true;
+  };
   int y = 0, mo = 0, d = 0, h = 0, mi = 0, s = 0;
-  const std::string str(text);
-  int consumed = 0;
-  if (std::sscanf(str.c_str(), "%4d-%2d-%2d%n", &y, &mo, &d, &consumed) != 3 || consumed != 10) {
-    return std::nullopt;
-  }
-  std::size_t pos = 10;
   long micros = 0;
   int offset_minutes = 0;
-  if (pos < str.size() && (str[pos] == 'T' || str[pos] == ' ')) {
-    int n = 0;
-    if (std::sscanf(str.c_str() + pos + 1, "%2d:%2d%n", &h, &mi, &n) != 2 || n != 5)
-      return std::nullopt;
-    pos += 6;
-    if (pos < str.size() && str[pos] == ':') {
-      if (std::sscanf(str.c_str() + pos + 1, "%2d%n", &s, &n) != 1 || n != 2) return std::nullopt;
-      pos += 3;
-      if (pos < str.size() && str[pos] == '.') {
+  if (!number(4, y) || !literal('-') || !number(2, mo) || !literal('-') || !number(2, d)) {
+    return std::nullopt;
+  }
+  if (pos < text.size() && (text[pos] == 'T' || text[pos] == ' ')) {
+    ++pos;
+    if (!number(2, h) || !literal(':') || !number(2, mi)) return std::nullopt;
+    if (literal(':')) {
+      if (!number(2, s)) return std::nullopt;
+      if (literal('.')) {
         std::size_t digits = 0;
-        ++pos;
-        while (pos < str.size() && std::isdigit(static_cast<unsigned char>(str[pos]))) {
-          if (digits < 6) micros = micros * 10 + (str[pos] - '0');
+        while (pos < text.size() && text[pos] >= '0' && text[pos] <= '9') {
+          if (digits < 6) micros = micros * 10 + (text[pos] - '0');
           ++digits;
           ++pos;
         }
@@ -238,18 +251,19 @@ std::optional<Timestamp> parse_iso8601(std::string_view text) {
         for (std::size_t k = digits; k < 6; ++k) micros *= 10;
       }
     }
-    if (pos < str.size() && str[pos] == 'Z') {
+    if (literal('Z')) {
+    } else if (pos < text.size() && (text[pos] == '+' || text[pos] == '-')) {
+      const int sign = text[pos] == '-' ? -1 : 1;
       ++pos;
-    } else if (pos < str.size() && (str[pos] == '+' || str[pos] == '-')) {
       int oh = 0, om = 0;
-      if (std::sscanf(str.c_str() + pos + 1, "%2d:%2d%n", &oh, &om, &n) != 2 || n != 5)
+      if (!number(2, oh) || !literal(':') || !number(2, om) || oh > 23 || om > 59) {
         return std::nullopt;
-      offset_minutes = (str[pos] == '-' ? -1 : 1) * (oh * 60 + om);
-      pos += 6;
+      }
+      offset_minutes = sign * (oh * 60 + om);
     }
   }
-  if (pos != str.size()) return std::nullopt;
-  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60) return std::nullopt;
+  if (pos != text.size()) return std::nullopt;
+  if (y < kMinYear || y > kMaxYear || h > 23 || mi > 59 || s > 59) return std::nullopt;
   const std::chrono::year_month_day ymd{std::chrono::year{y},
                                         std::chrono::month{static_cast<unsigned>(mo)},
                                         std::chrono::day{static_cast<unsigned>(d)}};

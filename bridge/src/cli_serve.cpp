@@ -75,6 +75,7 @@ struct Bridge {
   std::mutex push_mutex;
   bool push_loaded = false;  // the stored registrations are in the hub
   bool push_dirty = false;   // the hub has registrations the database lacks
+  std::atomic<std::uint64_t> good_polls{0};  // readings accepted from the DTUs
   std::mutex report_mutex;
   std::string reported_state;  // last database state logged
   std::uint64_t dropped_unreported = 0;
@@ -366,6 +367,7 @@ void poll_loop(Bridge& b, const DtuConfig& dtu, std::stop_token stop) {
       reading.dtu_address = address;
       const double seconds =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+      ++b.good_polls;
       b.live.record_success(reading);
       b.save_served_state();
       b.metrics.poll(dtu.name, "ok", seconds);
@@ -385,7 +387,8 @@ void poll_loop(Bridge& b, const DtuConfig& dtu, std::stop_token stop) {
           std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
       const std::string kind(e.kind());
       state = kind == "not_mapped" ? "not_mapped" : client.backoff_until() ? "backoff" : "error";
-      b.live.record_failure(dtu.name, kind, e.what(), b.clock->wall_now(), state);
+      b.live.record_failure(dtu.name, kind, e.what(), b.clock->wall_now(), state,
+                            dynamic_cast<const hardware::BackingOff*>(&e) != nullptr);
       b.metrics.poll(dtu.name, kind, seconds);
       if (state != last_state) spdlog::warn("DTU '{}' ({}): {}", dtu.name, address, e.what());
     }
@@ -488,7 +491,8 @@ int run_serve(const SettingLookup& lookup) {
   http_options.max_connections = b.config.http_max_connections;
   http_options.max_connections_per_client =
       std::min(b.config.http_max_connections_per_client, b.config.http_max_connections);
-  http_options.hard_max_connections = 2 * b.config.http_max_connections;
+  http_options.hard_max_connections =
+      b.config.http_max_connections + b.config.http_reserve_connections;
   http_options.threads = b.config.http_threads;
   api::HttpServer server(
       http_options, [&router](const api::Request& r) { return router.handle(r); },
@@ -546,8 +550,8 @@ int run_serve(const SettingLookup& lookup) {
   b.push = nullptr;
   push->stop();
   const auto s = b.durable.stats();
-  spdlog::info("stopped: {} readings stored, {} spooled, {} replayed, {} dropped", s.stored,
-               s.spooled, s.replayed, s.dropped);
+  spdlog::info("stopped after {} good polls: {} readings stored, {} spooled, {} replayed, {} dropped",
+               b.good_polls.load(), s.stored, s.spooled, s.replayed, s.dropped);
   return kExitOk;
 }
 

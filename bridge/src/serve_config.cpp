@@ -312,23 +312,31 @@ std::optional<std::string> fit_open_files(ServeConfig& config) {
   // Database pool, DTU sockets, push receivers, spool and state files, stdio, epoll.
   const long long others = config.database.pool_size + config.database.max_overflow +
                            static_cast<long long>(config.dtus.size()) + 8 + 32;
-  const long long needed = 2LL * config.http_max_connections + others;
-  if (needed <= allowed) return std::nullopt;
+  constexpr long long kMinReserve = 16;  // sockets beyond the caps, for probes
+  std::optional<std::string> note;
+  const long long needed = config.http_max_connections + kMinReserve + others;
   const auto limit_text = std::to_string(allowed) + " open files are allowed (ulimit -n)";
-  if (config.http_max_connections_set) {
-    throw ConfigError("HTTP_MAX_CONNECTIONS=" + std::to_string(config.http_max_connections) +
-                      " needs up to " + std::to_string(needed) + " open files, but only " +
-                      limit_text + ": lower HTTP_MAX_CONNECTIONS or raise the limit");
+  if (needed > allowed) {
+    if (config.http_max_connections_set) {
+      throw ConfigError("HTTP_MAX_CONNECTIONS=" + std::to_string(config.http_max_connections) +
+                        " needs up to " + std::to_string(needed) + " open files, but only " +
+                        limit_text + ": lower HTTP_MAX_CONNECTIONS or raise the limit");
+    }
+    const long long fit = allowed - kMinReserve - others;
+    if (fit < 4) {
+      throw ConfigError("only " + limit_text +
+                        ", too few to serve HTTP next to the database pool; raise the limit");
+    }
+    config.http_max_connections = static_cast<int>(fit);
+    note = "only " + limit_text + ": HTTP_MAX_CONNECTIONS lowered from its default to " +
+           std::to_string(fit);
   }
-  const long long fit = (allowed - others) / 2;
-  if (fit < 4) {
-    throw ConfigError("only " + limit_text +
-                      ", too few to serve HTTP next to the database pool; "
-                      "raise the limit");
-  }
-  config.http_max_connections = static_cast<int>(fit);
-  return "only " + limit_text + ": HTTP_MAX_CONNECTIONS lowered from its default to " +
-         std::to_string(fit);
+  // Sockets beyond the caps are read once, briefly, so that /health stays answered in
+  // a flood: as many as the limit leaves room for, up to max(HTTP_MAX_CONNECTIONS, 1024).
+  config.http_reserve_connections = static_cast<int>(
+      std::min<long long>(std::max(config.http_max_connections, 1024),
+                          allowed - others - config.http_max_connections));
+  return note;
 }
 
 }  // namespace smiles::bridge

@@ -127,6 +127,7 @@ struct ServeConfig {
   int http_max_connections = 256;
   bool http_max_connections_set = false;  // given, not the default
   int http_max_connections_per_client = 64;
+  int http_reserve_connections = 1024;  // set by fit_open_files()
   int http_threads = 8;
   std::string api_token;
   bool protect_all = false;
@@ -155,9 +156,9 @@ storage::ProductionRules production_rules_from(const SettingLookup& lookup);
 // (IPv4 first). Throws ConfigError when it is neither.
 std::string resolve_bind_host(const std::string& host);
 // Raises the soft open-file limit to the hard one, then checks that HTTP connections
-// (two descriptors each at worst in a flood), the database pool and the DTUs fit.
-// A given HTTP_MAX_CONNECTIONS that cannot fit throws ConfigError; the default is
-// lowered to fit, and the returned note says so.
+// (and a reserve of sockets beyond the caps, for probes in a flood), the database
+// pool and the DTUs fit. A given HTTP_MAX_CONNECTIONS that cannot fit throws
+// ConfigError; the default is lowered to fit, and the returned note says so.
 std::optional<std::string> fit_open_files(ServeConfig& config);
 
 // `name=url` entries separated by commas or whitespace; a bare URL gets a name

@@ -91,7 +91,7 @@ ExportReport export_archive(const DatabaseConfig& config, const fs::path& dir) {
   fs::create_directories(dir, ec);
   if (ec) throw IoError("cannot create " + dir.string() + ": " + ec.message());
 
-  PgCopyConnection c(conninfo(config), describe(config));
+  PgCopyConnection c(config);
   deterministic_session(c);
   c.exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
   ExportReport report;
@@ -207,7 +207,7 @@ ArchiveManifest read_archive(const fs::path& dir, int latest_schema_version) {
 ArchiveImportReport import_archive(const DatabaseConfig& config, const fs::path& dir,
                                    int latest_schema_version) {
   const auto manifest = read_archive(dir, latest_schema_version);
-  PgCopyConnection c(conninfo(config), describe(config));
+  PgCopyConnection c(config);
   deterministic_session(c);
   ArchiveImportReport report;
   for (const auto& t : manifest.tables) {

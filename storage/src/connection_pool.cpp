@@ -106,6 +106,7 @@ ConnectionPool::ConnectionPool(DatabaseConfig config)
     : config_(std::move(config)), conninfo_(conninfo(config_)) {
   if (config_.pool_size < 1) throw ConfigError("DB_POOL_SIZE must be at least 1");
   if (config_.max_overflow < 0) throw ConfigError("DB_MAX_OVERFLOW must be at least 0");
+  validate_conninfo(config_);
   if (config_.call_timeout.count() > 0) watchdog_ = std::make_unique<Watchdog>();
 }
 
@@ -122,7 +123,8 @@ std::unique_ptr<pqxx::connection> ConnectionPool::open() {
 #pragma GCC diagnostic pop
     return conn;
   } catch (const pqxx::broken_connection& e) {
-    throw DatabaseUnavailable("cannot connect to " + describe(config_) + ": " + e.what());
+    throw DatabaseUnavailable("cannot connect to " + describe(config_) + ": " +
+                              safe_libpq_message(config_, e.what()));
   }
 }
 

@@ -11,13 +11,15 @@ namespace {
 using Result = std::unique_ptr<PGresult, decltype(&PQclear)>;
 }
 
-PgCopyConnection::PgCopyConnection(const std::string& conninfo, const std::string& describe)
-    : conn_(PQconnectdb(conninfo.c_str())) {
+PgCopyConnection::PgCopyConnection(const DatabaseConfig& config) {
+  validate_conninfo(config);
+  conn_ = PQconnectdb(conninfo(config).c_str());
   if (conn_ == nullptr || PQstatus(conn_) != CONNECTION_OK) {
     const std::string why = conn_ ? PQerrorMessage(conn_) : "out of memory";
     PQfinish(conn_);
     conn_ = nullptr;
-    throw DatabaseUnavailable("cannot connect to " + describe + ": " + why);
+    throw DatabaseUnavailable("cannot connect to " + describe(config) + ": " +
+                              safe_libpq_message(config, why));
   }
 }
 

@@ -4,6 +4,8 @@
 
 #include <libpq-fe.h>
 
+#include "smiles/storage/database_config.h"
+
 #include <functional>
 #include <string>
 #include <string_view>
@@ -14,7 +16,7 @@ namespace smiles::storage {
 class PgCopyConnection {
  public:
   // Throws DatabaseUnavailable when the server cannot be reached.
-  explicit PgCopyConnection(const std::string& conninfo, const std::string& describe);
+  explicit PgCopyConnection(const DatabaseConfig& config);  // throws DatabaseUnavailable
   ~PgCopyConnection();
   PgCopyConnection(const PgCopyConnection&) = delete;
   PgCopyConnection& operator=(const PgCopyConnection&) = delete;

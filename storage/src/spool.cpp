@@ -240,8 +240,10 @@ bool Spool::append(const DtuReading& reading) {
                                static_cast<off_t>(stats_.bytes + written));
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
+      const int error = n == 0 ? ENOSPC : errno;
       // Leave no half record behind for the next append to follow.
       [[maybe_unused]] const int rc = ::ftruncate(fd_, static_cast<off_t>(stats_.bytes));
+      errno = error;  // the write's reason, not the truncate's
       fail("write", options_.path);
     }
     written += static_cast<std::size_t>(n);

@@ -295,6 +295,24 @@ TEST_F(RouterTest, MetricsContentTypeAndRouteLabels) {
             "/api/inverters/{serial}/ports/{port}/history");
   EXPECT_EQ(Router::route_label("/wp-admin/x.php"), "other");
   EXPECT_EQ(Router::route_label("/health"), "/health");
+  // Raw segments never reach a label: unknown endpoints and bytes that are not UTF-8.
+  EXPECT_EQ(Router::route_label("/api/production/x9"), "other");
+  EXPECT_EQ(Router::route_label("/api/production/\xff"), "other");
+  EXPECT_EQ(Router::route_label("/api/inverters/116100000001/x9"), "other");
+  EXPECT_EQ(Router::route_label("/api/inverters//history"), "other");
+  EXPECT_EQ(Router::route_label("/api/production/current"), "/api/production/current");
+  for (const auto& label : Router::route_labels()) {
+    EXPECT_TRUE(label == "other" || label.starts_with('/')) << label;
+  }
+}
+
+TEST_F(RouterTest, PathsThatAreNotUtf8GetJsonErrorsNot500) {
+  for (const char* target : {"/api/production/\xff", "/api/inverters/\xfe\xff/history", "/\xc3\x28",
+                             "/api/inverters/116100000001/history?since=%ff"}) {
+    const auto r = get(target);
+    EXPECT_TRUE(r.status == 400 || r.status == 404) << target << ": " << r.status << " " << r.body;
+    EXPECT_TRUE(json::accept(r.body)) << r.body;
+  }
 }
 
 TEST(QueryValues, DecodeAndTimes) {
@@ -308,6 +326,22 @@ TEST(QueryValues, DecodeAndTimes) {
   EXPECT_FALSE(parse_iso8601("2026-06-01T25:00"));
   EXPECT_FALSE(parse_iso8601("2026-06-01Tfoo"));
   EXPECT_FALSE(parse_iso8601("1717238400"));
+  // Signs and spaces where digits belong (sscanf took them).
+  for (const char* bad :
+       {"2026-06-01T-1:00Z", "2026-06-01T00:-5Z", "2026-+6-01", "2026-06-01T12:-1Z", "2026-06- 1",
+        "+026-06-01", "2026-06-01T12:00:+1Z", "2026-06-01T12:00+-1:00", "2026-06-01T12:00:00.Z",
+        "2026-06-01T12:00Z ", "2026-06-01T12:00+24:00"}) {
+    EXPECT_FALSE(parse_iso8601(bad)) << bad;
+  }
+  // Only what 64-bit nanoseconds hold (to 2262-04-11), with a margin.
+  EXPECT_FALSE(parse_iso8601("2263-01-01"));
+  EXPECT_FALSE(parse_iso8601("2262-01-01"));
+  EXPECT_FALSE(parse_iso8601("1899-12-31"));
+  EXPECT_TRUE(parse_iso8601("2261-12-31T23:59:59.999999Z"));
+  EXPECT_TRUE(parse_iso8601("1900-01-01"));
+  EXPECT_EQ(parse_iso8601("2026-06-01 12:30"), utc("2026-06-01T12:30:00"));
+  EXPECT_EQ(parse_iso8601("2026-06-01T12:30:15.5+02:00"),
+            utc("2026-06-01T10:30:15") + std::chrono::milliseconds{500});
 }
 
 }  // namespace

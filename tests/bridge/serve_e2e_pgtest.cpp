@@ -232,16 +232,6 @@ TEST_F(ServeTest, MetricsPassPromtoolAndARealPrometheusScrapesThem) {
 namespace smiles::test {
 namespace {
 
-int open_idle_connection(std::uint16_t port) {
-  const int s = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(port);
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  connect(s, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  return s;
-}
-
 TEST_F(ServeTest, OversizedBodiesAndTooManyConnectionsAreRefused) {
   start();
   ASSERT_TRUE(wait_health(polled));

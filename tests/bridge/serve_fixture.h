@@ -48,6 +48,17 @@ inline std::unique_ptr<ChildProcess> start_simulator(std::vector<std::string> ex
   return sim;
 }
 
+// A loopback connection that sends nothing.
+inline int open_idle_connection(std::uint16_t port) {
+  const int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  connect(s, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  return s;
+}
+
 // Waits (polling) until `pred` holds.
 inline bool eventually_true(const std::function<bool()>& pred, std::chrono::seconds timeout = 20s) {
   const auto until = std::chrono::steady_clock::now() + timeout;
@@ -90,7 +101,11 @@ class ServeTest : public ::testing::Test {
   }
   // Starts serve (again) as start() did, on a new port.
   void launch_serve() {
-    serve = std::make_unique<ChildProcess>(serve_argv_);
+    auto argv = serve_argv_;
+    if (!stderr_log.empty()) {  // the log to a file (exec: the pid stays serve's)
+      argv.insert(argv.begin(), {"sh", "-c", "exec \"$0\" \"$@\" 2>>" + stderr_log});
+    }
+    serve = std::make_unique<ChildProcess>(argv);
     auto line = serve->wait_for_line("listening on http://", 20s);
     ASSERT_TRUE(line) << "serve did not start";
     http_port = port_of(*line);
@@ -127,7 +142,14 @@ class ServeTest : public ::testing::Test {
     return "";
   }
 
+  // Everything serve wrote to stderr (its log) so far.
+  std::string log_text() const {
+    std::ifstream in(stderr_log);
+    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  }
+
   std::vector<std::string> serve_argv_;
+  std::string stderr_log;  // when set, serve's stderr goes there
   bool single_dtu = false;  // DTU_HOST/DTU_PORT instead of DTUS=roof=...
   TestDatabase db;
   std::unique_ptr<ChildProcess> sim, serve;

@@ -1,5 +1,7 @@
 #include "test_database.h"
 
+#include <fstream>
+
 #include <unistd.h>
 
 #include <cstdlib>
@@ -91,5 +93,27 @@ void start_postgres() {
                 env("SMILES_PG_LOG"), "-o", env("SMILES_PG_OPTS"), "-w", "-t", "60", "start"}));
   if (r.exit_code != 0) throw std::runtime_error("pg_ctl start failed: " + r.err + r.out);
 }
+
+namespace {
+void signal_postgres(const char* signal) {
+  std::ifstream pid_file(env("SMILES_PG_DATA") + "/postmaster.pid");
+  std::string postmaster;
+  if (!std::getline(pid_file, postmaster) || postmaster.empty()) {
+    throw std::runtime_error("no postmaster.pid: is the server running?");
+  }
+  // Children first on SIGSTOP (none can be forked while they stop), the postmaster
+  // first on SIGCONT.
+  const auto r = run_command(
+      {"sh", "-c",
+       std::string(signal) == "STOP"
+           ? "kill -STOP $(pgrep -P " + postmaster + ") && kill -STOP " + postmaster
+           : "kill -CONT " + postmaster + " && kill -CONT $(pgrep -P " + postmaster + ")"});
+  if (r.exit_code != 0)
+    throw std::runtime_error(std::string("kill -") + signal + " failed: " + r.err);
+}
+}  // namespace
+
+void freeze_postgres() { signal_postgres("STOP"); }
+void thaw_postgres() { signal_postgres("CONT"); }
 
 }  // namespace smiles::test

@@ -33,5 +33,9 @@ std::string admin_database_url();
 // Stops / starts the throwaway server (pg_ctl as its owner). For RUN_SERIAL tests only.
 void stop_postgres(const std::string& mode = "immediate");
 void start_postgres();
+// SIGSTOP / SIGCONT to every process of the throwaway server (postmaster and its
+// children): a hung server whose kernel still answers TCP. For RUN_SERIAL tests only.
+void freeze_postgres();
+void thaw_postgres();
 
 }  // namespace smiles::test

@@ -8,7 +8,8 @@
 // at once. With three quarters of the regular connections open, idle keep-alive
 // connections close after pressure_idle_timeout. Every answer, 503s included, goes
 // to the observer. When accept fails (e.g. out of file descriptors), the server
-// pauses accepting for accept_pause and tells on_accept_error once per streak.
+// pauses accepting for accept_pause and tells on_accept_error once per episode (an
+// episode ends after accept_calm without failures).
 #pragma once
 
 #include <chrono>
@@ -32,6 +33,7 @@ struct HttpServerOptions {
   std::chrono::milliseconds pressure_idle_timeout{1000};
   std::chrono::milliseconds limited_timeout{1000};
   std::chrono::milliseconds accept_pause{250};
+  std::chrono::seconds accept_calm{10};  // no failure this long ends an accept-error episode
   std::size_t header_limit = 8 * 1024;  // larger headers get 431
   std::size_t body_limit = 4 * 1024;    // larger bodies get 413
 };
@@ -42,8 +44,8 @@ class HttpServer {
   // Called after each answer: (request, response, seconds spent).
   using Observer = std::function<void(const Request&, const Response&, double)>;
 
-  // Accept failures: (message, failures in the streak so far); called for the first
-  // failure of a streak and once the streak ends (message "", count).
+  // Accept failures: (message, 1) for the first failure of an episode, ("", failures)
+  // at the first accept after it ended.
   using AcceptErrors = std::function<void(const std::string&, std::uint64_t)>;
 
   HttpServer(HttpServerOptions options, Handler handler, Observer observer,

@@ -116,6 +116,10 @@ inline constexpr const char* kPushRegisterPath = "/api/websocket/register";
 // JSON error body: {"error": {"code": ..., "message": ...}}.
 Response error_response(int status, const std::string& code, const std::string& message);
 
+// Years parse_iso8601 accepts: the timestamp type (64-bit nanoseconds) ends in 2262.
+inline constexpr int kMinYear = 1900;
+inline constexpr int kMaxYear = 2261;
+
 // Percent-decoding and ISO-8601 parsing of query values (exposed for tests).
 std::optional<std::string> url_decode(std::string_view text);
 std::optional<Timestamp> parse_iso8601(std::string_view text);

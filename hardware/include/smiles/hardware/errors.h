@@ -30,6 +30,13 @@ class ModbusException : public IoError {
   std::uint8_t code_;
 };
 
+// A poll skipped because the client waits out its reconnect backoff: not news about
+// the DTU (the failure that started the backoff is).
+class BackingOff : public ConnectionError {
+ public:
+  using ConnectionError::ConnectionError;
+};
+
 // The DTU answered the first port block with no data: it has not finished
 // discovering its inverters (typical for minutes after a DTU restart).
 class NotMappedError : public IoError {

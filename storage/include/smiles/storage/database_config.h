@@ -28,7 +28,14 @@ struct DatabaseConfig {
 
 // libpq conninfo for the config (values quoted as libpq requires).
 std::string conninfo(const DatabaseConfig& config);
-// The same without the password, for logs and error messages.
+// Throws ConfigError when libpq cannot read the connection string; the message
+// shows no part of it that could be the password.
+void validate_conninfo(const DatabaseConfig& config);
+// libpq's message about a connection attempt, with every quoted fragment hidden but
+// keywords and the host, port, user and database (values may echo the password).
+std::string safe_libpq_message(const DatabaseConfig& config, const std::string& message);
+// user@host:port/database, rebuilt from the parsed string (never the password), for
+// logs and error messages.
 std::string describe(const DatabaseConfig& config);
 
 }  // namespace smiles::storage
