@@ -34,7 +34,7 @@ struct HttpServer::Impl {
   std::atomic<int> regular{0};      // sockets within the caps
   std::mutex clients_mutex;
   std::map<net::ip::address, int> per_client;  // regular connections per address
-  std::uint64_t accept_failures = 0;  // in the current episode (accept handler only)
+  std::uint64_t accept_failures = 0;           // in the current episode (accept handler only)
   std::chrono::steady_clock::time_point last_accept_failure{};
   std::uint16_t bound_port = 0;
   bool running = false;

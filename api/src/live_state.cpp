@@ -42,8 +42,8 @@ void LiveState::record_success(const DtuReading& reading) {
 }
 
 void LiveState::record_failure(const std::string& dtu, std::string_view kind,
-                               const std::string& message, Timestamp when,
-                               std::string_view status, bool same_cause) {
+                               const std::string& message, Timestamp when, std::string_view status,
+                               bool same_cause) {
   std::lock_guard lock(mutex_);
   auto& h = health_[dtu];
   h.name = dtu;

@@ -161,10 +161,10 @@ std::variant<storage::HistoryQuery, Response> history_query(
     if (it == q.end()) continue;
     const auto t = parse_iso8601(it->second);
     if (!t) {
-      return error_response(
-          400, "invalid_parameter",
-          std::string(name) + " must be an ISO-8601 time from " + std::to_string(kMinYear) +
-              " to " + std::to_string(kMaxYear) + ", e.g. 2026-06-01T12:00:00Z");
+      return error_response(400, "invalid_parameter",
+                            std::string(name) + " must be an ISO-8601 time from " +
+                                std::to_string(kMinYear) + " to " + std::to_string(kMaxYear) +
+                                ", e.g. 2026-06-01T12:00:00Z");
     }
     (std::string(name) == "since" ? h.since : h.until) = t;
   }

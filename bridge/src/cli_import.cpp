@@ -131,8 +131,7 @@ int print_verify(const storage::VerifyReport& v) {
 // Brings the schema up to date unless told not to write; false when it cannot be.
 bool prepare_schema(storage::ConnectionPool& pool, const DbSettings& settings, bool write,
                     const char* me) {
-  storage::Migrator migrator(
-      pool, storage::MigratorOptions{"", settings.rules});
+  storage::Migrator migrator(pool, storage::MigratorOptions{"", settings.rules});
   const auto status = migrator.status();
   if (status.up_to_date()) return true;
   if (!status.problems.empty()) {

@@ -73,8 +73,8 @@ struct Bridge {
   std::shared_ptr<ServeClock> clock = std::make_shared<ServeClock>(config.clock);
   api::PushHub* push = nullptr;  // set while serving
   std::mutex push_mutex;
-  bool push_loaded = false;  // the stored registrations are in the hub
-  bool push_dirty = false;   // the hub has registrations the database lacks
+  bool push_loaded = false;                  // the stored registrations are in the hub
+  bool push_dirty = false;                   // the hub has registrations the database lacks
   std::atomic<std::uint64_t> good_polls{0};  // readings accepted from the DTUs
   std::mutex report_mutex;
   std::string reported_state;  // last database state logged
@@ -550,8 +550,9 @@ int run_serve(const SettingLookup& lookup) {
   b.push = nullptr;
   push->stop();
   const auto s = b.durable.stats();
-  spdlog::info("stopped after {} good polls: {} readings stored, {} spooled, {} replayed, {} dropped",
-               b.good_polls.load(), s.stored, s.spooled, s.replayed, s.dropped);
+  spdlog::info(
+      "stopped after {} good polls: {} readings stored, {} spooled, {} replayed, {} dropped",
+      b.good_polls.load(), s.stored, s.spooled, s.replayed, s.dropped);
   return kExitOk;
 }
 

@@ -333,9 +333,8 @@ std::optional<std::string> fit_open_files(ServeConfig& config) {
   }
   // Sockets beyond the caps are read once, briefly, so that /health stays answered in
   // a flood: as many as the limit leaves room for, up to max(HTTP_MAX_CONNECTIONS, 1024).
-  config.http_reserve_connections = static_cast<int>(
-      std::min<long long>(std::max(config.http_max_connections, 1024),
-                          allowed - others - config.http_max_connections));
+  config.http_reserve_connections = static_cast<int>(std::min<long long>(
+      std::max(config.http_max_connections, 1024), allowed - others - config.http_max_connections));
   return note;
 }
 

@@ -96,8 +96,8 @@ DtuReading DtuClient::poll() {
     const double wait_s = std::chrono::duration<double>(*backoff_until_ - now).count();
     char buf[32];
     std::snprintf(buf, sizeof buf, "%.1f", wait_s);
-    throw BackingOff("DTU '" + name_ + "' is backing off after failures; next attempt in " +
-                          buf + " s");
+    throw BackingOff("DTU '" + name_ + "' is backing off after failures; next attempt in " + buf +
+                     " s");
   }
   const auto requests_before = stats_.requests;
   DtuReading reading;

@@ -149,7 +149,7 @@ class ServeTest : public ::testing::Test {
   }
 
   std::vector<std::string> serve_argv_;
-  std::string stderr_log;  // when set, serve's stderr goes there
+  std::string stderr_log;   // when set, serve's stderr goes there
   bool single_dtu = false;  // DTU_HOST/DTU_PORT instead of DTUS=roof=...
   TestDatabase db;
   std::unique_ptr<ChildProcess> sim, serve;

@@ -41,7 +41,8 @@ struct World {
   api::Router open{live, history, [] { return api::BackendStatus{}; },
                    [] { return std::string("m 1\n"); }, api::RouterOptions{}};
   api::Router locked{live, history, [] { return api::BackendStatus{}; },
-                     [] { return std::string("m 1\n"); }, [] {
+                     [] { return std::string("m 1\n"); },
+                     [] {
                        api::RouterOptions o;
                        o.api_token = "t0ken";
                        return o;
