@@ -30,41 +30,6 @@ Response json_response(const json& body, int status = 200) {
   return r;
 }
 
-// Every route pattern; the metrics label of a request is one of these or "other".
-constexpr std::array<std::string_view, 14> kRoutePatterns = {
-    "/",
-    "/health",
-    "/ready",
-    "/metrics",
-    "/stats",
-    "/api/inverters",
-    "/api/ports",
-    "/api/production/current",
-    "/api/production/summary",
-    "/api/inverters/{serial}",
-    "/api/inverters/{serial}/history",
-    "/api/inverters/{serial}/ports",
-    "/api/inverters/{serial}/ports/{port}/history",
-    kPushRegisterPath,
-};
-
-// Does `path` match `pattern` segment for segment ({...} matches any one segment)?
-bool matches(std::string_view pattern, std::string_view path) {
-  for (;;) {
-    if (pattern.empty() || path.empty()) return pattern == path;
-    if (pattern[0] != '/' || path[0] != '/') return false;
-    pattern.remove_prefix(1);
-    path.remove_prefix(1);
-    const auto pe = pattern.find('/');
-    const auto te = path.find('/');
-    const auto p = pattern.substr(0, pe);
-    const auto t = path.substr(0, te);
-    if (p.starts_with('{') ? t.empty() : p != t) return false;
-    pattern = pe == std::string_view::npos ? std::string_view{} : pattern.substr(pe);
-    path = te == std::string_view::npos ? std::string_view{} : path.substr(te);
-  }
-}
-
 // "Bearer <token>", the scheme case-insensitive (RFC 7235), or nullopt.
 std::optional<std::string_view> bearer_token(std::string_view authorization) {
   constexpr std::string_view kScheme = "bearer";
@@ -283,17 +248,71 @@ Router::Router(const LiveState& live, storage::ReadModel& history,
       options_(std::move(options)),
       clock_(std::move(clock)) {}
 
-std::string Router::route_label(const std::string& target) {
-  const std::string_view path = std::string_view(target).substr(0, target.find('?'));
-  for (const auto pattern : kRoutePatterns) {
-    if (matches(pattern, path)) return std::string(pattern);
+struct Router::Call {
+  std::vector<std::string> params;  // the {name} segments, in order
+  std::map<std::string, std::string> query;
+  const Request* request = nullptr;
+  Timestamp now{};
+};
+
+// The route table: every endpoint once, its pattern ({name} matches one path segment,
+// empty segments are ignored) is also its metrics label.
+struct Router::Route {
+  std::string_view method;  // "GET" (HEAD too) or "POST"
+  std::string_view pattern;
+  bool open = false;  // no token needed (unless PROTECT_ALL)
+  Response (Router::*handler)(const Call&) const = nullptr;
+};
+
+const std::vector<Router::Route>& Router::routes() {
+  static const std::vector<Route> table = {
+      {"GET", "/health", true, &Router::health},
+      {"GET", "/ready", true, &Router::ready},
+      {"GET", "/metrics", true, &Router::metrics},
+      {"GET", "/stats", false, &Router::stats},
+      {"GET", "/api/inverters", false, &Router::inverters},
+      {"GET", "/api/ports", false, &Router::ports},
+      {"GET", "/api/production/current", false, &Router::production_current},
+      {"GET", "/api/production/summary", false, &Router::production_summary},
+      {"GET", "/api/inverters/{serial}", false, &Router::inverter},
+      {"GET", "/api/inverters/{serial}/history", false, &Router::inverter_history},
+      {"GET", "/api/inverters/{serial}/ports", false, &Router::inverter_ports},
+      {"GET", "/api/inverters/{serial}/ports/{port}/history", false, &Router::port_history},
+      {"POST", kPushRegisterPath, false, &Router::register_push},
+  };
+  return table;
+}
+
+const Router::Route* Router::match(std::string_view path, std::vector<std::string>* params) {
+  const auto segments = split_path(std::string(path.substr(0, path.find('?'))));
+  for (const auto& route : routes()) {
+    const auto pattern = split_path(std::string(route.pattern));
+    if (pattern.size() != segments.size()) continue;
+    std::vector<std::string> found;
+    bool ok = true;
+    for (std::size_t i = 0; ok && i < pattern.size(); ++i) {
+      if (pattern[i].starts_with('{')) {
+        found.push_back(segments[i]);
+      } else {
+        ok = pattern[i] == segments[i];
+      }
+    }
+    if (!ok) continue;
+    if (params != nullptr) *params = std::move(found);
+    return &route;
   }
-  return "other";
+  return nullptr;
+}
+
+std::string Router::route_label(const std::string& target) {
+  const auto* route = match(target, nullptr);
+  return route != nullptr ? std::string(route->pattern) : "other";
 }
 
 const std::vector<std::string>& Router::route_labels() {
   static const std::vector<std::string> labels = [] {
-    std::vector<std::string> out(kRoutePatterns.begin(), kRoutePatterns.end());
+    std::vector<std::string> out;
+    for (const auto& r : routes()) out.emplace_back(r.pattern);
     out.emplace_back("other");
     return out;
   }();
@@ -319,7 +338,10 @@ Response Router::handle(const Request& request) const {
 
 Response Router::dispatch(const Request& request, const std::string& path,
                           const std::string& query) const {
-  const bool push_path = path == kPushRegisterPath;
+  Call call;
+  call.request = &request;
+  const Route* route = match(path, &call.params);
+  const bool push_path = route != nullptr && route->method == "POST";
   const bool allowed =
       push_path ? request.method == "POST" : request.method == "GET" || request.method == "HEAD";
   if (!allowed) {
@@ -329,7 +351,7 @@ Response Router::dispatch(const Request& request, const std::string& path,
     r.headers.emplace_back("Allow", push_path ? "POST" : "GET, HEAD");
     return r;
   }
-  const bool open_path = path == "/health" || path == "/ready" || path == "/metrics";
+  const bool open_path = route != nullptr && route->open;
   if (!options_.api_token.empty() && (!open_path || options_.protect_all)) {
     const auto token = bearer_token(request.authorization);
     if (!token || !constant_time_equal(std::string(*token), options_.api_token)) {
@@ -339,13 +361,14 @@ Response Router::dispatch(const Request& request, const std::string& path,
     }
   }
   try {
-    if (push_path) {
-      if (!options_.register_push) {
-        return error_response(404, "not_found", "push is not enabled in this bridge");
-      }
-      return options_.register_push(request.body);
+    if (route == nullptr || !route->open) {
+      auto parsed = parse_query(query);
+      if (!parsed) return error_response(400, "bad_request", "malformed query string");
+      call.query = std::move(*parsed);
     }
-    return route(path, query);
+    if (route == nullptr) return error_response(404, "not_found", "no such endpoint: " + path);
+    call.now = clock_();
+    return (this->*(route->handler))(call);
   } catch (const IoError& e) {
     return error_response(503, "database_unavailable", e.what());
   } catch (const ConfigError& e) {
@@ -355,113 +378,128 @@ Response Router::dispatch(const Request& request, const std::string& path,
   }
 }
 
-Response Router::route(const std::string& path, const std::string& query_text) const {
-  if (path == "/health") return health();
-  if (path == "/ready") return ready();
-  if (path == "/stats") return stats();
-  if (path == "/metrics") {
-    Response r;
-    r.content_type = "text/plain; version=0.0.4; charset=utf-8";
-    r.body = metrics_text_();
-    return r;
+Response Router::metrics(const Call&) const {
+  Response r;
+  r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+  r.body = metrics_text_();
+  return r;
+}
+
+Response Router::register_push(const Call& call) const {
+  if (!options_.register_push) {
+    return error_response(404, "not_found", "push is not enabled in this bridge");
   }
-  const auto query = parse_query(query_text);
-  if (!query) return error_response(400, "bad_request", "malformed query string");
-  const auto parts = split_path(path);
-  if (parts.size() < 2 || parts[0] != "api") {
-    return error_response(404, "not_found", "no such endpoint: " + path);
-  }
-  const Timestamp now = clock_();
-  if (parts.size() == 2 && parts[1] == "inverters") {
-    Response r;
-    r.body = cached(inverters_cache_, now, [this, now] {
-      json list = json::array();
-      for (const auto& v : live_.inverters(now)) list.push_back(inverter_object(v));
-      return list.dump();
-    });
-    return r;
-  }
-  if (parts.size() == 2 && parts[1] == "ports") {
-    Response r;
-    r.body = cached(ports_cache_, now, [this, now] {
-      json list = json::array();
-      for (const auto& v : live_.inverters(now)) {
-        for (std::size_t i = 0; i < v.latest.ports.size(); ++i) list.push_back(served_port(v, i));
-      }
-      return list.dump();
-    });
-    return r;
-  }
-  if (parts.size() == 3 && parts[1] == "production" && parts[2] == "current") {
-    if (!live_.energy_known()) return energy_unknown();
+  return options_.register_push(call.request->body);
+}
+
+Response Router::inverters(const Call& call) const {
+  Response r;
+  r.body = cached(inverters_cache_, call.now, [this, now = call.now] {
     json list = json::array();
-    for (const auto& p : live_.production(now)) {
-      list.push_back({{"serial_number", p.serial_number},
-                      {"port_number", p.port_number},
-                      {"today_production", p.today_production_wh},
-                      {"total_production", p.total_production_wh},
-                      {"last_updated", format_iso8601_utc(p.last_updated)},
-                      {"energy_held", p.held}});
+    for (const auto& v : live_.inverters(now)) list.push_back(inverter_object(v));
+    return list.dump();
+  });
+  return r;
+}
+
+Response Router::ports(const Call& call) const {
+  Response r;
+  r.body = cached(ports_cache_, call.now, [this, now = call.now] {
+    json list = json::array();
+    for (const auto& v : live_.inverters(now)) {
+      for (std::size_t i = 0; i < v.latest.ports.size(); ++i) list.push_back(served_port(v, i));
     }
-    return json_response(list);
+    return list.dump();
+  });
+  return r;
+}
+
+Response Router::production_current(const Call& call) const {
+  if (!live_.energy_known()) return energy_unknown();
+  json list = json::array();
+  for (const auto& p : live_.production(call.now)) {
+    list.push_back({{"serial_number", p.serial_number},
+                    {"port_number", p.port_number},
+                    {"today_production", p.today_production_wh},
+                    {"total_production", p.total_production_wh},
+                    {"last_updated", format_iso8601_utc(p.last_updated)},
+                    {"energy_held", p.held}});
   }
-  if (parts.size() == 3 && parts[1] == "production" && parts[2] == "summary") {
-    if (!live_.energy_known()) return energy_unknown();
-    const auto s = live_.summary(now);
-    return json_response({{"power_w", std::round(s.power_w * 10) / 10},
-                          {"today_wh", s.today_wh},
-                          {"total_wh", s.total_wh},
-                          {"total_kwh", std::round(static_cast<double>(s.total_wh)) / 1000.0},
-                          {"inverters_producing", s.inverters_producing},
-                          {"updated_at", nullable_time(s.updated_at)},
-                          {"ports_energy_held", s.ports_held}});
+  return json_response(list);
+}
+
+Response Router::production_summary(const Call& call) const {
+  if (!live_.energy_known()) return energy_unknown();
+  const auto s = live_.summary(call.now);
+  return json_response({{"power_w", std::round(s.power_w * 10) / 10},
+                        {"today_wh", s.today_wh},
+                        {"total_wh", s.total_wh},
+                        {"total_kwh", std::round(static_cast<double>(s.total_wh)) / 1000.0},
+                        {"inverters_producing", s.inverters_producing},
+                        {"updated_at", nullable_time(s.updated_at)},
+                        {"ports_energy_held", s.ports_held}});
+}
+
+std::variant<std::string, Response> Router::serial_of(const Call& call) {
+  const auto& text = call.params.at(0);
+  const auto serial = normalize_serial(text);
+  if (!serial) {
+    return error_response(400, "invalid_serial",
+                          "serial numbers are 12 hex digits, got '" + text.substr(0, 40) + "'");
   }
-  if (parts.size() >= 3 && parts[1] == "inverters") {
-    const auto serial = normalize_serial(parts[2]);
-    if (!serial) {
-      return error_response(
-          400, "invalid_serial",
-          "serial numbers are 12 hex digits, got '" + parts[2].substr(0, 40) + "'");
-    }
-    const auto view = live_.inverter(*serial, now);
-    if (parts.size() == 3) {
-      if (!view) return error_response(404, "unknown_inverter", "no inverter " + *serial);
-      return json_response(inverter_object(*view));
-    }
-    if (parts.size() == 4 && parts[3] == "history") {
-      const auto q = history_query(*query);
-      if (const auto* err = std::get_if<Response>(&q)) return *err;
-      const auto samples = history_.inverter_history(*serial, std::get<storage::HistoryQuery>(q));
-      if (samples.empty() && !view)
-        return error_response(404, "unknown_inverter", "no inverter " + *serial);
-      Response r;
-      r.body = inverter_history_json(samples);
-      return r;
-    }
-    if (parts.size() == 4 && parts[3] == "ports") {
-      if (!view) return error_response(404, "unknown_inverter", "no inverter " + *serial);
-      json list = json::array();
-      for (std::size_t i = 0; i < view->latest.ports.size(); ++i) {
-        list.push_back(served_port(*view, i));
-      }
-      return json_response(list);
-    }
-    if (parts.size() == 6 && parts[3] == "ports" && parts[5] == "history") {
-      int port = 0;
-      const auto& text = parts[4];
-      auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), port);
-      if (ec != std::errc() || ptr != text.data() + text.size() || port < 1 || port > 99) {
-        return error_response(400, "invalid_port", "port must be a number from 1 to 99");
-      }
-      const auto q = history_query(*query);
-      if (const auto* err = std::get_if<Response>(&q)) return *err;
-      Response r;
-      r.body = port_history_json(
-          history_.port_history(*serial, port, std::get<storage::HistoryQuery>(q)));
-      return r;
-    }
+  return *serial;
+}
+
+Response Router::inverter(const Call& call) const {
+  const auto serial = serial_of(call);
+  if (const auto* err = std::get_if<Response>(&serial)) return *err;
+  const auto& s = std::get<std::string>(serial);
+  const auto view = live_.inverter(s, call.now);
+  if (!view) return error_response(404, "unknown_inverter", "no inverter " + s);
+  return json_response(inverter_object(*view));
+}
+
+Response Router::inverter_history(const Call& call) const {
+  const auto serial = serial_of(call);
+  if (const auto* err = std::get_if<Response>(&serial)) return *err;
+  const auto& s = std::get<std::string>(serial);
+  const auto q = history_query(call.query);
+  if (const auto* err = std::get_if<Response>(&q)) return *err;
+  const auto samples = history_.inverter_history(s, std::get<storage::HistoryQuery>(q));
+  if (samples.empty() && !live_.inverter(s, call.now)) {
+    return error_response(404, "unknown_inverter", "no inverter " + s);
   }
-  return error_response(404, "not_found", "no such endpoint: " + path);
+  Response r;
+  r.body = inverter_history_json(samples);
+  return r;
+}
+
+Response Router::inverter_ports(const Call& call) const {
+  const auto serial = serial_of(call);
+  if (const auto* err = std::get_if<Response>(&serial)) return *err;
+  const auto& s = std::get<std::string>(serial);
+  const auto view = live_.inverter(s, call.now);
+  if (!view) return error_response(404, "unknown_inverter", "no inverter " + s);
+  json list = json::array();
+  for (std::size_t i = 0; i < view->latest.ports.size(); ++i) list.push_back(served_port(*view, i));
+  return json_response(list);
+}
+
+Response Router::port_history(const Call& call) const {
+  const auto serial = serial_of(call);
+  if (const auto* err = std::get_if<Response>(&serial)) return *err;
+  int port = 0;
+  const auto& text = call.params.at(1);
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), port);
+  if (ec != std::errc() || ptr != text.data() + text.size() || port < 1 || port > 99) {
+    return error_response(400, "invalid_port", "port must be a number from 1 to 99");
+  }
+  const auto q = history_query(call.query);
+  if (const auto* err = std::get_if<Response>(&q)) return *err;
+  Response r;
+  r.body = port_history_json(history_.port_history(std::get<std::string>(serial), port,
+                                                   std::get<storage::HistoryQuery>(q)));
+  return r;
 }
 
 std::string Router::cached(CachedBody& cache, Timestamp now,
@@ -481,7 +519,7 @@ std::string Router::cached(CachedBody& cache, Timestamp now,
   return body;
 }
 
-Response Router::health() const {
+Response Router::health(const Call&) const {
   const Timestamp now = clock_();
   const BackendStatus backend = backend_();
   json dtus = json::object();
@@ -531,7 +569,7 @@ Response Router::health() const {
   return json_response(body, healthy ? 200 : 503);
 }
 
-Response Router::ready() const {
+Response Router::ready(const Call&) const {
   const BackendStatus backend = backend_();
   json reasons = json::array();
   if (!backend.database_connected) reasons.push_back("database unreachable");
@@ -546,7 +584,7 @@ Response Router::ready() const {
   return json_response({{"ready", false}, {"reasons", reasons}}, 503);
 }
 
-Response Router::stats() const {
+Response Router::stats(const Call&) const {
   const auto s = history_.stats();
   const BackendStatus backend = backend_();
   json tables = json::object();

@@ -299,11 +299,28 @@ TEST_F(RouterTest, MetricsContentTypeAndRouteLabels) {
   EXPECT_EQ(Router::route_label("/api/production/x9"), "other");
   EXPECT_EQ(Router::route_label("/api/production/\xff"), "other");
   EXPECT_EQ(Router::route_label("/api/inverters/116100000001/x9"), "other");
-  EXPECT_EQ(Router::route_label("/api/inverters//history"), "other");
+  // Empty segments do not count, for routing as for the label.
+  EXPECT_EQ(Router::route_label("/api/inverters//history"), "/api/inverters/{serial}");
   EXPECT_EQ(Router::route_label("/api/production/current"), "/api/production/current");
   for (const auto& label : Router::route_labels()) {
     EXPECT_TRUE(label == "other" || label.starts_with('/')) << label;
   }
+}
+
+// The route table is the one list: every label is an endpoint that answers.
+TEST_F(RouterTest, EveryRouteLabelIsAnEndpoint) {
+  for (auto label : Router::route_labels()) {
+    if (label == "other" || label == kPushRegisterPath) continue;
+    for (const auto& [param, value] :
+         {std::pair<std::string, std::string>{"{serial}", "116100000001"}, {"{port}", "1"}}) {
+      if (const auto at = label.find(param); at != std::string::npos)
+        label.replace(at, param.size(), value);
+    }
+    const auto r = get(label);
+    EXPECT_TRUE(r.status != 404 || code_of(r) != "not_found") << label << ": " << r.body;
+    EXPECT_EQ(Router::route_label(label + "?x=1"), Router::route_label(label));
+  }
+  EXPECT_EQ(code_of(get("/api/nothing")), "not_found");
 }
 
 TEST_F(RouterTest, PathsThatAreNotUtf8GetJsonErrorsNot500) {

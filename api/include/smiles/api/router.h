@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include <nlohmann/json_fwd.hpp>
@@ -83,12 +84,29 @@ class Router {
   [[nodiscard]] static const std::vector<std::string>& route_labels();
 
  private:
+  struct Route;
+  struct Call;
+  // The route table (router.cpp), and the route a path matches with its {params}.
+  static const std::vector<Route>& routes();
+  static const Route* match(std::string_view path, std::vector<std::string>* params);
+  static std::variant<std::string, Response> serial_of(const Call& call);
+
   Response dispatch(const Request& request, const std::string& path,
                     const std::string& query) const;
-  Response route(const std::string& path, const std::string& query) const;
-  Response health() const;
-  Response ready() const;
-  Response stats() const;
+  // One per route.
+  Response health(const Call& call) const;
+  Response ready(const Call& call) const;
+  Response metrics(const Call& call) const;
+  Response stats(const Call& call) const;
+  Response inverters(const Call& call) const;
+  Response ports(const Call& call) const;
+  Response production_current(const Call& call) const;
+  Response production_summary(const Call& call) const;
+  Response inverter(const Call& call) const;
+  Response inverter_history(const Call& call) const;
+  Response inverter_ports(const Call& call) const;
+  Response port_history(const Call& call) const;
+  Response register_push(const Call& call) const;
 
   // JSON of the latest values, rebuilt only when LiveState changes.
   struct CachedBody {
