@@ -220,9 +220,9 @@ void BridgeMetrics::poll(const std::string& dtu, std::string_view result, double
 }
 
 void BridgeMetrics::reading(const DtuReading& r,
-                            const std::vector<storage::ProductionEntry>& energy) {
+                            const std::vector<ProductionEntry>& energy) {
   std::lock_guard lock(impl_->mutex);
-  std::map<std::pair<std::string, int>, const storage::ProductionEntry*> served;
+  std::map<std::pair<std::string, int>, const ProductionEntry*> served;
   for (const auto& e : energy) served[{e.serial_number, e.port_number}] = &e;
   for (const auto& inv : r.inverters) {
     const std::map<std::string, std::string> il = {{"dtu", r.dtu_name},

@@ -43,7 +43,6 @@ struct InverterView {
   std::vector<bool> energy_held;
 };
 
-using storage::ProductionEntry;
 using storage::ServedState;
 
 struct ProductionSummary {

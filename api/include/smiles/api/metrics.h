@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "smiles/core/reading.h"
-#include "smiles/storage/read_model.h"
+#include "smiles/core/energy.h"
 
 namespace prometheus {
 class Registry;
@@ -31,7 +31,7 @@ class BridgeMetrics {
   // One poll of `dtu`: result is "ok" or the error kind ("timeout", "not_mapped", ...).
   void poll(const std::string& dtu, std::string_view result, double seconds);
   // Values of a good poll, and the served (monotonic) energy values of its ports.
-  void reading(const DtuReading& reading, const std::vector<storage::ProductionEntry>& energy);
+  void reading(const DtuReading& reading, const std::vector<ProductionEntry>& energy);
   // Where readings went: "stored", "spooled" or "dropped".
   void stored(std::string_view outcome, std::size_t readings);
   void backend(const BackendStatus& status);

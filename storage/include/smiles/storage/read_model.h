@@ -38,16 +38,6 @@ struct StoredInverter {
   std::optional<InverterSample> latest;  // with the latest port values in values.ports
 };
 
-// Served energy of one port (core/energy.h), as the API shows it.
-struct ProductionEntry {
-  std::string serial_number;
-  int port_number = 0;
-  std::uint32_t today_production_wh = 0;  // 0 until the current production day has a reading
-  std::uint64_t total_production_wh = 0;
-  Timestamp last_updated;  // the latest good reading
-  bool held = false;       // the latest reading was not taken (upload, night, glitch)
-};
-
 // What the bridge serves, kept across restarts (the state file in DATA_DIR and the
 // production cache): every port's energy state and every inverter's latest reading.
 struct ServedState {

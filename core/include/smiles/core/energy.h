@@ -124,6 +124,16 @@ struct PortEnergyRecord {
   PortEnergy energy;
 };
 
+// Served energy of one port, as the API, the metrics and the push messages show it.
+struct ProductionEntry {
+  std::string serial_number;
+  int port_number = 0;
+  std::uint32_t today_production_wh = 0;  // 0 until the current production day has a reading
+  std::uint64_t total_production_wh = 0;
+  Timestamp last_updated;  // the latest good reading
+  bool held = false;       // the latest reading was not taken (upload, night, glitch)
+};
+
 // Folds one reading of production day `day` into `e`. Readings of one port must come
 // in time order; older ones are ignored.
 inline EnergyStep fold_energy(PortEnergy& e, const EnergySample& s, const std::string& day) {
