@@ -40,6 +40,10 @@ grep -A1 "^HEALTHCHECK" <<<"$runtime" | grep -q "/health" || fail "no HEALTHCHEC
 grep -q '^VOLUME \["/data"\]' <<<"$runtime" || fail "no /data volume"
 grep -q "^EXPOSE 8080" <<<"$runtime" || fail "8080 not exposed"
 grep -q "scripts/build" "$src/deploy/Dockerfile" || fail "the build stage does not use scripts/build"
+# The build stage copies every source folder the top-level CMakeLists.txt adds.
+for dir in $(sed -n 's/^ *add_subdirectory(\([a-z]*\))$/\1/p' "$src/CMakeLists.txt") tests bench; do
+  grep -q "^COPY $dir/ $dir/" "$src/deploy/Dockerfile" || fail "the Dockerfile does not copy $dir/"
+done
 for lib in $(readelf -d "$SMILES_CLI" | awk '/NEEDED/ {gsub(/[][]/, "", $5); print $5}'); do
   path="$(ldd "$SMILES_CLI" | awk -v l="$lib" '$1 == l {print $3}')"
   pkg="$( (dpkg -S "$path" || dpkg -S "$(realpath "$path")") 2>/dev/null | head -1 | cut -d: -f1)"
