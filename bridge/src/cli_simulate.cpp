@@ -44,26 +44,16 @@ struct SimulateOptions {
   std::string zero_window;
 };
 
-// "now", "HH:MM" (today, UTC) or "YYYY-MM-DDTHH:MM:SSZ".
+// "now", "HH:MM" (today, UTC) or an ISO-8601 time (core/time.h; no zone = UTC).
 Timestamp parse_start_time(const std::string& text) {
   const auto now = WallClock::now();
   if (text == "now") return now;
-  int y = 0, mo = 0, d = 0, h = 0, mi = 0, s = 0;
-  char tail = 0;
-  if (std::sscanf(text.c_str(), "%d-%d-%dT%d:%d:%d%c", &y, &mo, &d, &h, &mi, &s, &tail) >= 6) {
-    std::tm tm{};
-    tm.tm_year = y - 1900;
-    tm.tm_mon = mo - 1;
-    tm.tm_mday = d;
-    tm.tm_hour = h;
-    tm.tm_min = mi;
-    tm.tm_sec = s;
-    return WallClock::from_time_t(timegm(&tm));
-  }
-  if (std::sscanf(text.c_str(), "%d:%d%c", &h, &mi, &tail) == 2 && h >= 0 && h < 24 && mi >= 0 &&
-      mi < 60) {
+  if (const auto t = parse_iso8601(text)) return *t;
+  // HH:MM: the time part of an ISO-8601 time, on today's date.
+  if (const auto f = parse_iso8601_fields("2000-01-01T" + text);
+      f && !f->has_seconds && !f->has_zone) {
     const auto today = std::chrono::floor<std::chrono::days>(now);
-    return today + std::chrono::hours{h} + std::chrono::minutes{mi};
+    return today + std::chrono::hours{f->hour} + std::chrono::minutes{f->minute};
   }
   throw ConfigError("--start-time must be 'now', HH:MM or YYYY-MM-DDTHH:MM:SSZ, got '" + text +
                     "'");

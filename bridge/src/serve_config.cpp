@@ -13,6 +13,7 @@
 
 #include "smiles/api/router.h"
 #include "smiles/core/error.h"
+#include "smiles/core/time.h"
 
 namespace smiles::bridge {
 
@@ -251,8 +252,8 @@ ServeConfig serve_config_from(const SettingLookup& lookup) {
     std::optional<Timestamp> start, anchor;
     double speed = -1;
     if (b != std::string::npos) {
-      start = api::parse_iso8601(text.substr(0, a));
-      anchor = api::parse_iso8601(text.substr(b + 1));
+      start = parse_iso8601(text.substr(0, a));
+      anchor = parse_iso8601(text.substr(b + 1));
       const auto s = text.substr(a + 1, b - a - 1);
       const auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), speed);
       if (ec != std::errc() || ptr != s.data() + s.size()) speed = -1;

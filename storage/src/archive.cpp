@@ -9,6 +9,7 @@
 #include "checksums.h"
 #include "pg_copy.h"
 #include "smiles/core/error.h"
+#include "smiles/core/time.h"
 #include "smiles/storage/errors.h"
 #include "smiles/storage/schema.h"
 
@@ -46,15 +47,6 @@ std::vector<std::string> table_columns(PgCopyConnection& c, const std::string& t
       "SELECT column_name::text FROM information_schema.columns WHERE table_schema = 'public' "
       "AND table_name = " +
       c.quote_literal(table) + " ORDER BY ordinal_position");
-}
-
-std::string now_iso8601() {
-  const auto t = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
 }
 
 std::string file_checksum(const fs::path& path) {
@@ -95,7 +87,7 @@ ExportReport export_archive(const DatabaseConfig& config, const fs::path& dir) {
   deterministic_session(c);
   c.exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
   ExportReport report;
-  report.manifest.created_at = now_iso8601();
+  report.manifest.created_at = format_iso8601_utc(WallClock::now());
   const auto version =
       c.exec("SELECT coalesce(max(version), 0) FROM " + std::string(schema::kSchemaMigrations));
   report.manifest.schema_version = std::stoi(version);

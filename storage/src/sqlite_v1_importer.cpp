@@ -21,6 +21,7 @@
 #include "smiles/core/error.h"
 #include "smiles/core/family.h"
 #include "smiles/core/serial.h"
+#include "smiles/core/time.h"
 #include "smiles/storage/errors.h"
 #include "smiles/storage/schema.h"
 #include "sqlite_file.h"
@@ -77,32 +78,12 @@ std::map<std::string, bool> check_source_shape(const SqliteFile& file) {
 
 // --- conversions of source values -------------------------------------------------
 
-bool digits(std::string_view s, std::size_t pos, std::size_t n) {
-  if (pos + n > s.size()) return false;
-  return std::all_of(s.begin() + static_cast<long>(pos), s.begin() + static_cast<long>(pos + n),
-                     [](char c) { return c >= '0' && c <= '9'; });
-}
-
-// Python's sqlite3 adapter: "YYYY-MM-DD HH:MM:SS[.ffffff]" (a 'T' is accepted too).
-// Returns the text PostgreSQL reads in the session time zone, or nullopt.
+// Python's sqlite3 adapter: "YYYY-MM-DD HH:MM:SS[.ffffff]" (a 'T' is accepted too),
+// no zone; checked by core/time.h's parser. Returns the text PostgreSQL reads in the
+// session time zone, or nullopt.
 std::optional<std::string> naive_timestamp(std::string_view s) {
-  if (s.size() < 19 || !digits(s, 0, 4) || s[4] != '-' || !digits(s, 5, 2) || s[7] != '-' ||
-      !digits(s, 8, 2) || (s[10] != ' ' && s[10] != 'T') || !digits(s, 11, 2) || s[13] != ':' ||
-      !digits(s, 14, 2) || s[16] != ':' || !digits(s, 17, 2)) {
-    return std::nullopt;
-  }
-  if (s.size() > 19 &&
-      (s[19] != '.' || s.size() == 20 || s.size() > 29 || !digits(s, 20, s.size() - 20))) {
-    return std::nullopt;
-  }
-  const int month = (s[5] - '0') * 10 + (s[6] - '0');
-  const int day = (s[8] - '0') * 10 + (s[9] - '0');
-  const int hour = (s[11] - '0') * 10 + (s[12] - '0');
-  const int minute = (s[14] - '0') * 10 + (s[15] - '0');
-  const int second = (s[17] - '0') * 10 + (s[18] - '0');
-  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 59) {
-    return std::nullopt;
-  }
+  const auto f = parse_iso8601_fields(s);
+  if (!f || !f->has_seconds || f->has_zone || f->fraction_digits > 9) return std::nullopt;
   std::string out(s);
   out[10] = ' ';
   return out;

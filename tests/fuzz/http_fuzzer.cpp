@@ -12,6 +12,7 @@
 
 #include "readings.h"
 #include "smiles/api/router.h"
+#include "smiles/core/time.h"
 
 namespace http = boost::beast::http;
 using namespace smiles;
@@ -63,7 +64,11 @@ void check(const api::Response& r) {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   static World world;
   const std::string_view text(reinterpret_cast<const char*>(data), size);
-  (void)api::parse_iso8601(text);
+  // Any time the parser takes reads back from the formatter (to its millisecond).
+  if (const auto t = parse_iso8601(text)) {
+    const auto again = parse_iso8601(format_iso8601_utc(*t));
+    if (!again || *again != std::chrono::floor<std::chrono::milliseconds>(*t)) __builtin_trap();
+  }
   (void)api::url_decode(text);
   const auto label = api::Router::route_label(std::string(text));
   const auto& labels = api::Router::route_labels();

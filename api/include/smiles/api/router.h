@@ -16,6 +16,7 @@
 #include <nlohmann/json_fwd.hpp>
 
 #include "smiles/api/live_state.h"
+#include "smiles/core/time.h"
 #include "smiles/storage/read_model.h"
 
 namespace smiles::api {
@@ -134,12 +135,8 @@ inline constexpr const char* kPushRegisterPath = "/api/websocket/register";
 // JSON error body: {"error": {"code": ..., "message": ...}}.
 Response error_response(int status, const std::string& code, const std::string& message);
 
-// Years parse_iso8601 accepts: the timestamp type (64-bit nanoseconds) ends in 2262.
-inline constexpr int kMinYear = 1900;
-inline constexpr int kMaxYear = 2261;
-
-// Percent-decoding and ISO-8601 parsing of query values (exposed for tests).
+// Percent-decoding of query values (exposed for tests); times go through
+// core/time.h's parse_iso8601.
 std::optional<std::string> url_decode(std::string_view text);
-std::optional<Timestamp> parse_iso8601(std::string_view text);
 
 }  // namespace smiles::api
