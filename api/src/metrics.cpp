@@ -201,6 +201,19 @@ struct BridgeMetrics::Impl {
           .Help("Push updates by result: sent, or dropped for a newer one (slow receiver).")
           .Register(*registry);
 
+  Family<Counter>& modbus_requests = BuildCounter()
+                                         .Name("hoymiles_dtu_modbus_requests_total")
+                                         .Help("Modbus requests sent to the DTU, retries included.")
+                                         .Register(*registry);
+  Family<Counter>& modbus_problems =
+      BuildCounter()
+          .Name("hoymiles_dtu_modbus_problems_total")
+          .Help(
+              "Modbus trouble by kind: retry, timeout, frame_error, exception, connection_error, "
+              "wrong_byte_count_accepted.")
+          .Register(*registry);
+  std::map<std::string, double> modbus_seen;  // dtu/kind -> total already counted
+
   std::map<std::string, double> energy_seen;  // series key -> joules already counted
   double push_sent_seen = 0;
   double push_dropped_seen = 0;
@@ -219,8 +232,7 @@ void BridgeMetrics::poll(const std::string& dtu, std::string_view result, double
   impl_->dtu_up.Add({{"dtu", dtu}}).Set(result == "ok" ? 1 : 0);
 }
 
-void BridgeMetrics::reading(const DtuReading& r,
-                            const std::vector<ProductionEntry>& energy) {
+void BridgeMetrics::reading(const DtuReading& r, const std::vector<ProductionEntry>& energy) {
   std::lock_guard lock(impl_->mutex);
   std::map<std::pair<std::string, int>, const ProductionEntry*> served;
   for (const auto& e : energy) served[{e.serial_number, e.port_number}] = &e;
@@ -251,6 +263,28 @@ void BridgeMetrics::reading(const DtuReading& r,
       }
       impl_->port_today.Add(pl).Set(static_cast<double>(it->second->today_production_wh) * 3600.0);
     }
+  }
+}
+
+void BridgeMetrics::modbus(const std::string& dtu, const ModbusCounts& c) {
+  std::lock_guard lock(impl_->mutex);
+  auto add = [&](Family<Counter>& family, const std::map<std::string, std::string>& labels,
+                 const std::string& key, std::uint64_t total) {
+    auto& counter = family.Add(labels);
+    double& seen = impl_->modbus_seen[dtu + "/" + key];
+    if (static_cast<double>(total) > seen) {
+      counter.Increment(static_cast<double>(total) - seen);
+      seen = static_cast<double>(total);
+    }
+  };
+  add(impl_->modbus_requests, {{"dtu", dtu}}, "requests", c.requests);
+  for (const auto& [kind, total] : {std::pair<const char*, std::uint64_t>{"retry", c.retries},
+                                    {"timeout", c.timeouts},
+                                    {"frame_error", c.frame_errors},
+                                    {"exception", c.exceptions},
+                                    {"connection_error", c.connection_errors},
+                                    {"wrong_byte_count_accepted", c.wrong_byte_count_accepted}}) {
+    add(impl_->modbus_problems, {{"dtu", dtu}, {"kind", kind}}, kind, total);
   }
 }
 

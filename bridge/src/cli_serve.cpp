@@ -392,6 +392,11 @@ void poll_loop(Bridge& b, const DtuConfig& dtu, std::stop_token stop) {
       b.metrics.poll(dtu.name, kind, seconds);
       if (state != last_state) spdlog::warn("DTU '{}' ({}): {}", dtu.name, address, e.what());
     }
+    {
+      const auto& c = client.stats();
+      b.metrics.modbus(dtu.name, {c.requests, c.retries, c.timeouts, c.frame_errors, c.exceptions,
+                                  c.connection_errors, c.wrong_byte_count_accepted});
+    }
     if (state == "ok" && !last_state.empty() && last_state != "ok") {
       spdlog::info("DTU '{}' answers again", dtu.name);
     }

@@ -115,6 +115,9 @@ TEST_F(ServeTest, DtuDroppingOutAndReturningShowsInHealthAndMetrics) {
   start();
   ASSERT_TRUE(wait_health(polled));
   EXPECT_EQ(metric("hoymiles_dtu_up{dtu=\"roof\"}"), "1");
+  const auto requests = metric("hoymiles_dtu_modbus_requests_total{dtu=\"roof\"}");
+  ASSERT_NE(requests, "");
+  EXPECT_GT(std::stod(requests), 0);
   sim->stop(SIGKILL);
   ASSERT_TRUE(wait_health([](const json& h) {
     return h["dtus"]["roof"]["status"] == "error" && h["dtus"]["roof"]["error_count"] > 0 &&
@@ -122,6 +125,15 @@ TEST_F(ServeTest, DtuDroppingOutAndReturningShowsInHealthAndMetrics) {
   }));
   EXPECT_EQ(metric("hoymiles_dtu_up{dtu=\"roof\"}"), "0");
   EXPECT_NE(metric("hoymiles_dtu_polls_total{dtu=\"roof\",result=\"connection\"}"), "");
+  // The client's own counters say why (every kind is there from the first poll).
+  EXPECT_TRUE(eventually_true([&] {
+    const auto errors =
+        metric("hoymiles_dtu_modbus_problems_total{dtu=\"roof\",kind=\"connection_error\"}");
+    return !errors.empty() && std::stod(errors) > 0;
+  }));
+  EXPECT_NE(
+      metric("hoymiles_dtu_modbus_problems_total{dtu=\"roof\",kind=\"wrong_byte_count_accepted\"}"),
+      "");
   sim = start_simulator({"--speed", "0"}, sim_port);  // same port
   ASSERT_TRUE(wait_health(polled));
   EXPECT_EQ(metric("hoymiles_dtu_up{dtu=\"roof\"}"), "1");
