@@ -75,24 +75,6 @@ std::size_t count_of(const std::string& text, const std::string& needle) {
   return n;
 }
 
-// The stop line: "stopped after P good polls: S readings stored, Q spooled, R replayed,
-// D dropped".
-struct StopLine {
-  unsigned long polls = 0, stored = 0, spooled = 0, replayed = 0, dropped = 0;
-};
-std::optional<StopLine> stop_line(const std::string& log) {
-  const auto at = log.rfind("stopped after ");
-  StopLine s;
-  if (at == std::string::npos ||
-      std::sscanf(log.c_str() + at,
-                  "stopped after %lu good polls: %lu readings stored, %lu spooled, %lu "
-                  "replayed, %lu dropped",
-                  &s.polls, &s.stored, &s.spooled, &s.replayed, &s.dropped) != 5) {
-    return std::nullopt;
-  }
-  return s;
-}
-
 class AttackTest : public ServeTest {
  protected:
   AttackTest() { stderr_log = data_dir() + "/serve.log"; }

@@ -59,6 +59,24 @@ inline int open_idle_connection(std::uint16_t port) {
   return s;
 }
 
+// The stop line: "stopped after P good polls: S readings stored, Q spooled, R replayed,
+// D dropped".
+struct StopLine {
+  unsigned long polls = 0, stored = 0, spooled = 0, replayed = 0, dropped = 0;
+};
+inline std::optional<StopLine> stop_line(const std::string& log) {
+  const auto at = log.rfind("stopped after ");
+  StopLine s;
+  if (at == std::string::npos ||
+      std::sscanf(log.c_str() + at,
+                  "stopped after %lu good polls: %lu readings stored, %lu spooled, %lu "
+                  "replayed, %lu dropped",
+                  &s.polls, &s.stored, &s.spooled, &s.replayed, &s.dropped) != 5) {
+    return std::nullopt;
+  }
+  return s;
+}
+
 // Waits (polling) until `pred` holds.
 inline bool eventually_true(const std::function<bool()>& pred, std::chrono::seconds timeout = 20s) {
   const auto until = std::chrono::steady_clock::now() + timeout;

@@ -84,14 +84,9 @@ TEST_F(ServeOutageTest, AHungDatabaseCostsNoPollAndNoReading) {
   thaw.frozen = false;
   auto log = log_text();
   EXPECT_NE(log.find("did not answer within"), std::string::npos) << log;
-  const auto at = log.rfind("stopped after ");
-  ASSERT_NE(at, std::string::npos) << log;
-  unsigned long polls = 0, stored = 0, spooled = 0, replayed = 0, dropped = 0;
-  ASSERT_EQ(std::sscanf(log.c_str() + at,
-                        "stopped after %lu good polls: %lu readings stored, %lu spooled, %lu "
-                        "replayed, %lu dropped",
-                        &polls, &stored, &spooled, &replayed, &dropped),
-            5);
+  const auto stop = stop_line(log);
+  ASSERT_TRUE(stop) << log;
+  const auto [polls, stored, spooled, replayed, dropped] = *stop;
   std::cout << "first run: " << polls << " good polls = " << stored << " stored + " << spooled
             << " spooled (" << replayed << " replayed), " << dropped << " dropped\n";
   EXPECT_EQ(dropped, 0U);
