@@ -1,10 +1,8 @@
 #include "smiles/api/router.h"
 
-#include <array>
 #include <cctype>
 #include <charconv>
 #include <cmath>
-#include <ctime>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <variant>
@@ -197,23 +195,28 @@ struct Router::Route {
   std::string_view pattern;
   bool open = false;  // no token needed (unless PROTECT_ALL)
   Response (Router::*handler)(const Call&) const = nullptr;
+  std::vector<std::string> segments;  // the pattern split once, at start-up
 };
 
 const std::vector<Router::Route>& Router::routes() {
+  using Handler = Response (Router::*)(const Call&) const;
+  auto row = [](std::string_view method, std::string_view pattern, bool open, Handler handler) {
+    return Route{method, pattern, open, handler, split_path(std::string(pattern))};
+  };
   static const std::vector<Route> table = {
-      {"GET", "/health", true, &Router::health},
-      {"GET", "/ready", true, &Router::ready},
-      {"GET", "/metrics", true, &Router::metrics},
-      {"GET", "/stats", false, &Router::stats},
-      {"GET", "/api/inverters", false, &Router::inverters},
-      {"GET", "/api/ports", false, &Router::ports},
-      {"GET", "/api/production/current", false, &Router::production_current},
-      {"GET", "/api/production/summary", false, &Router::production_summary},
-      {"GET", "/api/inverters/{serial}", false, &Router::inverter},
-      {"GET", "/api/inverters/{serial}/history", false, &Router::inverter_history},
-      {"GET", "/api/inverters/{serial}/ports", false, &Router::inverter_ports},
-      {"GET", "/api/inverters/{serial}/ports/{port}/history", false, &Router::port_history},
-      {"POST", kPushRegisterPath, false, &Router::register_push},
+      row("GET", "/health", true, &Router::health),
+      row("GET", "/ready", true, &Router::ready),
+      row("GET", "/metrics", true, &Router::metrics),
+      row("GET", "/stats", false, &Router::stats),
+      row("GET", "/api/inverters", false, &Router::inverters),
+      row("GET", "/api/ports", false, &Router::ports),
+      row("GET", "/api/production/current", false, &Router::production_current),
+      row("GET", "/api/production/summary", false, &Router::production_summary),
+      row("GET", "/api/inverters/{serial}", false, &Router::inverter),
+      row("GET", "/api/inverters/{serial}/history", false, &Router::inverter_history),
+      row("GET", "/api/inverters/{serial}/ports", false, &Router::inverter_ports),
+      row("GET", "/api/inverters/{serial}/ports/{port}/history", false, &Router::port_history),
+      row("POST", kPushRegisterPath, false, &Router::register_push),
   };
   return table;
 }
@@ -221,15 +224,14 @@ const std::vector<Router::Route>& Router::routes() {
 const Router::Route* Router::match(std::string_view path, std::vector<std::string>* params) {
   const auto segments = split_path(std::string(path.substr(0, path.find('?'))));
   for (const auto& route : routes()) {
-    const auto pattern = split_path(std::string(route.pattern));
-    if (pattern.size() != segments.size()) continue;
+    if (route.segments.size() != segments.size()) continue;
     std::vector<std::string> found;
     bool ok = true;
-    for (std::size_t i = 0; ok && i < pattern.size(); ++i) {
-      if (pattern[i].starts_with('{')) {
+    for (std::size_t i = 0; ok && i < segments.size(); ++i) {
+      if (route.segments[i].starts_with('{')) {
         found.push_back(segments[i]);
       } else {
-        ok = pattern[i] == segments[i];
+        ok = route.segments[i] == segments[i];
       }
     }
     if (!ok) continue;
@@ -276,6 +278,14 @@ Response Router::dispatch(const Request& request, const std::string& path,
   Call call;
   call.request = &request;
   const Route* route = match(path, &call.params);
+  Response r = answer(route, call, path, query);
+  if (route != nullptr) r.route = route->pattern;
+  return r;
+}
+
+Response Router::answer(const Route* route, Call& call, const std::string& path,
+                        const std::string& query) const {
+  const Request& request = *call.request;
   const bool push_path = route != nullptr && route->method == "POST";
   const bool allowed =
       push_path ? request.method == "POST" : request.method == "GET" || request.method == "HEAD";

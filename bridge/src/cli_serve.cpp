@@ -501,8 +501,8 @@ int run_serve(const SettingLookup& lookup) {
   http_options.threads = b.config.http_threads;
   api::HttpServer server(
       http_options, [&router](const api::Request& r) { return router.handle(r); },
-      [&b](const api::Request& req, const api::Response& res, double seconds) {
-        b.metrics.http_request(api::Router::route_label(req.target), res.status, seconds);
+      [&b](const api::Request&, const api::Response& res, double seconds) {
+        b.metrics.http_request(std::string(res.route), res.status, seconds);
       },
       [](const std::string& error, std::uint64_t failures) {
         if (!error.empty()) {

@@ -307,20 +307,29 @@ TEST_F(RouterTest, MetricsContentTypeAndRouteLabels) {
   }
 }
 
-// The route table is the one list: every label is an endpoint that answers.
+// The route table is the one list: every label is an endpoint that answers, and the
+// answer names its pattern (the label the metrics count it under).
 TEST_F(RouterTest, EveryRouteLabelIsAnEndpoint) {
-  for (auto label : Router::route_labels()) {
-    if (label == "other" || label == kPushRegisterPath) continue;
+  for (const auto& pattern : Router::route_labels()) {
+    if (pattern == "other" || pattern == kPushRegisterPath) continue;
+    auto path = pattern;
     for (const auto& [param, value] :
          {std::pair<std::string, std::string>{"{serial}", "116100000001"}, {"{port}", "1"}}) {
-      if (const auto at = label.find(param); at != std::string::npos)
-        label.replace(at, param.size(), value);
+      if (const auto at = path.find(param); at != std::string::npos)
+        path.replace(at, param.size(), value);
     }
-    const auto r = get(label);
-    EXPECT_TRUE(r.status != 404 || code_of(r) != "not_found") << label << ": " << r.body;
-    EXPECT_EQ(Router::route_label(label + "?x=1"), Router::route_label(label));
+    const auto r = get(path + "?limit=1");
+    EXPECT_TRUE(r.status != 404 || code_of(r) != "not_found") << path << ": " << r.body;
+    EXPECT_EQ(r.route, pattern) << path;
+    EXPECT_EQ(Router::route_label(path + "?limit=1"), pattern);
   }
-  EXPECT_EQ(code_of(get("/api/nothing")), "not_found");
+  const auto unknown = get("/api/nothing");
+  EXPECT_EQ(code_of(unknown), "not_found");
+  EXPECT_EQ(unknown.route, "other");
+  // A refusal (401) still names the route it was aimed at.
+  RouterOptions o;
+  o.api_token = "t0ken";
+  EXPECT_EQ(get("/api/inverters/116100000001/history", o).route, "/api/inverters/{serial}/history");
 }
 
 TEST_F(RouterTest, PathsThatAreNotUtf8GetJsonErrorsNot500) {

@@ -57,6 +57,8 @@ struct World {
 void check(const api::Response& r) {
   if (r.status == 500) __builtin_trap();
   if (r.content_type == "application/json" && !nlohmann::json::accept(r.body)) __builtin_trap();
+  const auto& labels = api::Router::route_labels();
+  if (std::find(labels.begin(), labels.end(), r.route) == labels.end()) __builtin_trap();
 }
 
 }  // namespace

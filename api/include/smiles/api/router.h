@@ -33,6 +33,9 @@ struct Response {
   std::string content_type = "application/json";
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;
+  // The route pattern that answered (the metrics label); "other" for a path no route
+  // matches and for answers the server gives itself (limits, malformed requests).
+  std::string_view route = "other";
 };
 
 // Everything /health, /ready and /stats report besides the DTUs.
@@ -79,7 +82,7 @@ class Router {
   [[nodiscard]] Response handle(const Request& request) const;
 
   // Bounded label for metrics: the route pattern the path matches, or "other"; never
-  // the raw path.
+  // the raw path. handle() puts it in Response::route.
   [[nodiscard]] static std::string route_label(const std::string& target);
   // Every value route_label() can return.
   [[nodiscard]] static const std::vector<std::string>& route_labels();
@@ -94,6 +97,9 @@ class Router {
 
   Response dispatch(const Request& request, const std::string& path,
                     const std::string& query) const;
+  // The answer of `route` (nullptr: none matched): method, token, query, handler.
+  Response answer(const Route* route, Call& call, const std::string& path,
+                  const std::string& query) const;
   // One per route.
   Response health(const Call& call) const;
   Response ready(const Call& call) const;
