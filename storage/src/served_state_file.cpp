@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "checksums.h"
+#include "reading_json.h"
 #include "smiles/core/error.h"
 
 namespace smiles::storage {
@@ -18,61 +19,9 @@ namespace {
 
 using nlohmann::json;
 
-constexpr const char* kHeader = "hoymiles-smiles served state 1";
-
-std::int64_t us(Timestamp t) {
-  return std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
-}
-Timestamp from_us(std::int64_t v) {
-  return Timestamp{std::chrono::duration_cast<Timestamp::duration>(std::chrono::microseconds{v})};
-}
-
-json to_json(const InverterReading& r) {
-  json ports = json::array();
-  for (const auto& p : r.ports) {
-    ports.push_back({{"port", p.port_number},
-                     {"pv_voltage", p.pv_voltage_v},
-                     {"pv_current", p.pv_current_a},
-                     {"pv_power", p.pv_power_w},
-                     {"today", p.today_production_wh},
-                     {"total", p.total_production_wh}});
-  }
-  return {{"serial", r.serial_number},
-          {"type", r.inverter_type},
-          {"grid_voltage", r.grid_voltage_v},
-          {"grid_frequency", r.grid_frequency_hz},
-          {"temperature", r.temperature_c},
-          {"status", r.operating_status},
-          {"alarm_code", r.alarm_code},
-          {"alarm_count", r.alarm_count},
-          {"link", r.link_status},
-          {"ports", ports}};
-}
-
-InverterReading reading_from(const json& j) {
-  InverterReading r;
-  r.serial_number = j.at("serial").get<std::string>();
-  r.inverter_type = j.at("type").get<std::string>();
-  r.grid_voltage_v = j.at("grid_voltage").get<double>();
-  r.grid_frequency_hz = j.at("grid_frequency").get<double>();
-  r.temperature_c = j.at("temperature").get<double>();
-  r.operating_status = j.at("status").get<std::uint16_t>();
-  r.alarm_code = j.at("alarm_code").get<std::uint16_t>();
-  r.alarm_count = j.at("alarm_count").get<std::uint16_t>();
-  r.link_status = j.at("link").get<std::uint8_t>();
-  for (const auto& p : j.at("ports")) {
-    PortReading port;
-    port.serial_number = r.serial_number;
-    port.port_number = p.at("port").get<int>();
-    port.pv_voltage_v = p.at("pv_voltage").get<double>();
-    port.pv_current_a = p.at("pv_current").get<double>();
-    port.pv_power_w = p.at("pv_power").get<double>();
-    port.today_production_wh = p.at("today").get<std::uint32_t>();
-    port.total_production_wh = p.at("total").get<std::uint64_t>();
-    r.ports.push_back(std::move(port));
-  }
-  return r;
-}
+// Version 2: inverter readings in the spool's compact form (reading_json.h). A
+// version-1 file is not read: the database's values stand in once.
+constexpr const char* kHeader = "hoymiles-smiles served state 2";
 
 [[noreturn]] void io_fail(const std::string& what, const std::filesystem::path& path) {
   throw IoError("cannot " + what + " " + path.string() + ": " + std::strerror(errno));
@@ -90,8 +39,8 @@ void ServedStateFile::save(const ServedState& state) const {
          {"total", e.total},
          {"baseline", e.baseline},
          {"day", e.day},
-         {"last_updated", us(e.last_updated)},
-         {"latest", us(e.latest)},
+         {"last_updated", to_micros(e.last_updated)},
+         {"latest", to_micros(e.latest)},
          {"raw_total", e.raw_total},
          {"offset", e.offset},
          {"held", e.held},
@@ -101,10 +50,10 @@ void ServedStateFile::save(const ServedState& state) const {
   for (const auto& inv : state.inverters) {
     if (!inv.latest) continue;
     inverters.push_back({{"dtu", inv.dtu_name},
-                         {"first_seen", us(inv.first_seen)},
-                         {"last_seen", us(inv.last_seen)},
-                         {"timestamp", us(inv.latest->timestamp)},
-                         {"reading", to_json(inv.latest->values)}});
+                         {"first_seen", to_micros(inv.first_seen)},
+                         {"last_seen", to_micros(inv.last_seen)},
+                         {"timestamp", to_micros(inv.latest->timestamp)},
+                         {"reading", inverter_to_json(inv.latest->values)}});
   }
   const std::string body = json{{"ports", ports}, {"inverters", inverters}}.dump();
   Fnv1a64 sum;
@@ -152,7 +101,13 @@ std::optional<ServedState> ServedStateFile::load() const {
   std::getline(in, body);
   std::getline(in, trailer);
   const std::string damaged = path_.string() + " is damaged (";
-  if (header != kHeader) throw DataError(damaged + "not a served-state file of this program)");
+  if (header != kHeader) {
+    if (header.starts_with("hoymiles-smiles served state ")) {
+      throw DataError(path_.string() + " was written in another format (" + header +
+                      "); it is replaced after the next poll");
+    }
+    throw DataError(damaged + "not a served-state file of this program)");
+  }
   Fnv1a64 sum;
   sum.update(body);
   if (trailer != "fnv1a64 " + sum.hex()) throw DataError(damaged + "checksum mismatch)");
@@ -165,8 +120,8 @@ std::optional<ServedState> ServedStateFile::load() const {
       e.total = p.at("total").get<std::uint64_t>();
       e.baseline = p.at("baseline").get<std::uint64_t>();
       e.day = p.at("day").get<std::string>();
-      e.last_updated = from_us(p.at("last_updated").get<std::int64_t>());
-      e.latest = from_us(p.at("latest").get<std::int64_t>());
+      e.last_updated = from_micros(p.at("last_updated").get<std::int64_t>());
+      e.latest = from_micros(p.at("latest").get<std::int64_t>());
       e.raw_total = p.at("raw_total").get<std::uint64_t>();
       e.offset = p.at("offset").get<std::int64_t>();
       e.held = p.at("held").get<bool>();
@@ -181,10 +136,10 @@ std::optional<ServedState> ServedStateFile::load() const {
     for (const auto& i : j.at("inverters")) {
       StoredInverter inv;
       inv.dtu_name = i.at("dtu").get<std::string>();
-      inv.first_seen = from_us(i.at("first_seen").get<std::int64_t>());
-      inv.last_seen = from_us(i.at("last_seen").get<std::int64_t>());
-      inv.latest = InverterSample{from_us(i.at("timestamp").get<std::int64_t>()),
-                                  reading_from(i.at("reading"))};
+      inv.first_seen = from_micros(i.at("first_seen").get<std::int64_t>());
+      inv.last_seen = from_micros(i.at("last_seen").get<std::int64_t>());
+      inv.latest = InverterSample{from_micros(i.at("timestamp").get<std::int64_t>()),
+                                  inverter_from_json(i.at("reading"))};
       state.inverters.push_back(std::move(inv));
     }
   } catch (const json::exception& e) {

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 
+#include "reading_json.h"
 #include "smiles/core/error.h"
 
 namespace smiles::storage {
@@ -91,25 +92,11 @@ std::uint32_t crc32(std::span<const std::uint8_t> bytes) {
 
 std::string encode_reading(const DtuReading& r) {
   nlohmann::json inverters = nlohmann::json::array();
-  for (const auto& i : r.inverters) {
-    nlohmann::json ports = nlohmann::json::array();
-    for (const auto& p : i.ports) {
-      ports.push_back({p.port_number, p.pv_voltage_v, p.pv_current_a, p.pv_power_w,
-                       p.today_production_wh, p.total_production_wh});
-    }
-    inverters.push_back({{"s", i.serial_number},
-                         {"t", i.inverter_type},
-                         {"v",
-                          {i.grid_voltage_v, i.grid_frequency_hz, i.temperature_c,
-                           i.operating_status, i.alarm_code, i.alarm_count, i.link_status}},
-                         {"p", std::move(ports)}});
-  }
-  const auto us =
-      std::chrono::duration_cast<std::chrono::microseconds>(r.timestamp.time_since_epoch()).count();
+  for (const auto& i : r.inverters) inverters.push_back(inverter_to_json(i));
   return nlohmann::json{{"n", r.dtu_name},
                         {"a", r.dtu_address},
                         {"d", r.dtu_serial},
-                        {"ts", us},
+                        {"ts", to_micros(r.timestamp)},
                         {"i", std::move(inverters)}}
       .dump();
 }
@@ -121,33 +108,8 @@ DtuReading decode_reading(std::string_view payload) {
     r.dtu_name = j.at("n").get<std::string>();
     r.dtu_address = j.at("a").get<std::string>();
     r.dtu_serial = j.at("d").get<std::string>();
-    r.timestamp = Timestamp{std::chrono::duration_cast<Timestamp::duration>(
-        std::chrono::microseconds{j.at("ts").get<std::int64_t>()})};
-    for (const auto& ji : j.at("i")) {
-      InverterReading i;
-      i.serial_number = ji.at("s").get<std::string>();
-      i.inverter_type = ji.at("t").get<std::string>();
-      const auto& v = ji.at("v");
-      i.grid_voltage_v = v.at(0).get<double>();
-      i.grid_frequency_hz = v.at(1).get<double>();
-      i.temperature_c = v.at(2).get<double>();
-      i.operating_status = v.at(3).get<std::uint16_t>();
-      i.alarm_code = v.at(4).get<std::uint16_t>();
-      i.alarm_count = v.at(5).get<std::uint16_t>();
-      i.link_status = v.at(6).get<std::uint8_t>();
-      for (const auto& jp : ji.at("p")) {
-        PortReading p;
-        p.serial_number = i.serial_number;
-        p.port_number = jp.at(0).get<int>();
-        p.pv_voltage_v = jp.at(1).get<double>();
-        p.pv_current_a = jp.at(2).get<double>();
-        p.pv_power_w = jp.at(3).get<double>();
-        p.today_production_wh = jp.at(4).get<std::uint32_t>();
-        p.total_production_wh = jp.at(5).get<std::uint64_t>();
-        i.ports.push_back(p);
-      }
-      r.inverters.push_back(std::move(i));
-    }
+    r.timestamp = from_micros(j.at("ts").get<std::int64_t>());
+    for (const auto& ji : j.at("i")) r.inverters.push_back(inverter_from_json(ji));
     return r;
   } catch (const nlohmann::json::exception& e) {
     throw DataError(std::string("spool record is not a reading: ") + e.what());
