@@ -256,13 +256,10 @@ std::size_t Spool::replay_batch(ReadingSink& sink, std::size_t batch) {
 }
 
 std::uint64_t Spool::replay(ReadingSink& sink, std::size_t batch) {
-  std::uint64_t done = 0;
-  for (;;) {
-    const auto before = stats().replayed;
-    if (replay_batch(sink, batch) == 0) break;
-    done += stats().replayed - before;
+  const auto before = stats().replayed;
+  while (replay_batch(sink, batch) > 0) {
   }
-  return done;
+  return stats().replayed - before;
 }
 
 SpoolStats Spool::stats() const {

@@ -59,35 +59,28 @@ StoreOutcome SpoolingWriter::spool_all(std::span<const DtuReading> readings) {
   return all ? StoreOutcome::kSpooled : StoreOutcome::kDropped;
 }
 
-std::uint64_t SpoolingWriter::flush(const std::function<void(std::uint64_t)>& on_batch) {
-  std::lock_guard flushing(flush_mutex_);
-  std::uint64_t replayed = 0;
+std::uint64_t SpoolingWriter::flush() {
+  const auto before = spool_.stats().replayed;
   try {
-    while (spool_.stats().readings > 0) {
-      const auto before = spool_.stats().replayed;
-      if (spool_.replay_batch(database_) == 0) break;
-      const auto n = spool_.stats().replayed - before;
-      replayed += n;
-      {
-        std::lock_guard lock(mutex_);
-        stats_.replayed += n;
-      }
-      if (on_batch) on_batch(replayed);
-    }
+    spool_.replay(database_);  // in batches; appends go on meanwhile
     std::lock_guard lock(mutex_);
-    if (spool_.stats().readings == 0 && replayed > 0) stats_.writes_failing = false;
+    if (spool_.stats().readings == 0 && spool_.stats().replayed > before) {
+      stats_.writes_failing = false;
+    }
   } catch (const Error& e) {  // the database is still away: the spool keeps the rest
     std::lock_guard lock(mutex_);
     stats_.writes_failing = true;
     stats_.unreachable = dynamic_cast<const IoError*>(&e) != nullptr;
     stats_.last_error = e.what();
   }
-  return replayed;
+  return spool_.stats().replayed - before;
 }
 
 SpoolingWriterStats SpoolingWriter::stats() const {
   std::lock_guard lock(mutex_);
-  return stats_;
+  SpoolingWriterStats s = stats_;
+  s.replayed = spool_.stats().replayed;
+  return s;
 }
 
 }  // namespace smiles::storage

@@ -29,11 +29,10 @@
 
 #include <algorithm>
 #include <cstdint>
-#include <cstdio>
-#include <ctime>
 #include <string>
 
 #include "smiles/core/reading.h"
+#include "smiles/core/time.h"
 
 namespace smiles {
 
@@ -49,20 +48,12 @@ struct LocalDateTime {
 
 // "YYYY-MM-DD": the date of `local` minus `reset_hour` hours (0..23) on the wall clock.
 inline std::string production_day(const LocalDateTime& local, int reset_hour) {
-  std::tm tm{};
-  tm.tm_year = local.year - 1900;
-  tm.tm_mon = local.month - 1;
-  tm.tm_mday = local.day;
-  tm.tm_hour = local.hour - reset_hour;
-  tm.tm_min = local.minute;
-  tm.tm_sec = local.second;
-  // Calendar arithmetic only: timegm normalises the fields without any time zone.
-  const std::time_t t = timegm(&tm);
-  std::tm out{};
-  gmtime_r(&t, &out);
-  char buf[48];  // room for any int, though years have four digits
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02d", out.tm_year + 1900, out.tm_mon + 1, out.tm_mday);
-  return buf;
+  using namespace std::chrono;
+  // Calendar arithmetic on the wall-clock fields only, no time zone involved.
+  const auto shifted = sys_days{year{local.year} / local.month / local.day} +
+                       hours{local.hour - reset_hour} + minutes{local.minute} +
+                       seconds{local.second};
+  return format_iso8601_date(floor<days>(shifted));
 }
 
 // One port's values in one reading.

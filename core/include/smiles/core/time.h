@@ -32,6 +32,15 @@ inline std::string format_iso8601_utc(Timestamp t) {
   return buf;
 }
 
+// "2026-06-01": a calendar date.
+inline std::string format_iso8601_date(std::chrono::sys_days day) {
+  const std::chrono::year_month_day ymd{day};
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", static_cast<int>(ymd.year()),
+                static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()));
+  return buf;
+}
+
 // Years parse_iso8601 accepts: the timestamp type (64-bit nanoseconds) ends in 2262.
 inline constexpr int kMinYear = 1900;
 inline constexpr int kMaxYear = 2261;

@@ -11,7 +11,6 @@
 
 #include <chrono>
 #include <cstdint>
-#include <functional>
 #include <mutex>
 #include <string>
 
@@ -42,8 +41,8 @@ class SpoolingWriter final : public ReadingSink {
   StoreOutcome store(std::span<const DtuReading> readings);
   void write(std::span<const DtuReading> readings) override { store(readings); }
   // Replays the spool into the database in batches (store() goes on meanwhile);
-  // returns readings replayed. `on_batch(replayed so far)` follows the progress.
-  std::uint64_t flush(const std::function<void(std::uint64_t)>& on_batch = {});
+  // returns readings replayed, also when the database fails part way.
+  std::uint64_t flush();
 
   [[nodiscard]] SpoolingWriterStats stats() const;
 
@@ -52,7 +51,6 @@ class SpoolingWriter final : public ReadingSink {
   ReadingSink& database_;
   Spool& spool_;
   std::chrono::milliseconds retry_interval_;
-  std::mutex flush_mutex_;
   mutable std::mutex mutex_;
   std::chrono::steady_clock::time_point last_attempt_{};
   SpoolingWriterStats stats_;
