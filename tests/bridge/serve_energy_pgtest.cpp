@@ -161,18 +161,22 @@ class EnergyDayTest : public ServeTest {
         const auto& total = ha.meters.at(std::string(endpoint) + " total " + key);
         EXPECT_NEAR(total.sum(), truth, 1.0) << endpoint << " total " << key;
         EXPECT_EQ(total.resets(), 0) << endpoint << " total " << key << " went down";
+        EXPECT_EQ(total.dips(), 0) << endpoint << " total " << key << " dipped";
         const auto& today = ha.meters.at(std::string(endpoint) + " today " + key);
         EXPECT_NEAR(today.sum(), truth, 1.0) << endpoint << " today " << key;
         EXPECT_EQ(today.resets(), expected_today_resets) << endpoint << " today " << key;
+        EXPECT_EQ(today.dips(), 0) << endpoint << " today " << key;
       }
     }
     EXPECT_NEAR(ha.meters.at("summary total").sum(), truth_sum, 13.0);
     EXPECT_EQ(ha.meters.at("summary total").resets(), 0);
+    EXPECT_EQ(ha.meters.at("summary total").dips(), 0);
     EXPECT_NEAR(ha.meters.at("summary today").sum(), truth_sum, 13.0);
     EXPECT_NEAR(ha.meters.at("summary kwh").sum(), truth_sum, 13.0 + 1.0);
     for (const auto& [name, m] : ha.meters) {
       if (name.rfind("inverter sum ", 0) == 0) {
         EXPECT_EQ(m.resets(), 0) << name;
+        EXPECT_EQ(m.dips(), 0) << name;
       }
     }
   }

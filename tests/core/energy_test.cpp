@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "energy_vectors.h"
+#include "ha_statistics.h"
 #include "readings.h"
 
 namespace smiles {
@@ -96,3 +97,30 @@ TEST(Energy, AResetNeedsRisingReadings) {
 
 }  // namespace
 }  // namespace smiles
+
+namespace smiles::test {
+namespace {
+
+// The recorder model the energy tests judge with behaves as Home Assistant's
+// recorder.py does on the same states.
+TEST(HomeAssistantStatistics, TotalIncreasingAsTheRecorderCompilesIt) {
+  TotalIncreasing m;
+  m.observe(100);  // the zero point
+  m.observe(150);
+  EXPECT_DOUBLE_EQ(m.sum(), 50);
+  m.observe(140);  // a dip under 10 %: followed down, not a new cycle
+  EXPECT_DOUBLE_EQ(m.sum(), 40);
+  EXPECT_EQ(m.resets(), 0);
+  EXPECT_EQ(m.dips(), 1);
+  m.observe(200);
+  EXPECT_DOUBLE_EQ(m.sum(), 100);
+  m.observe(10);  // below 0.9 x 200: a new cycle, the 10 counts again
+  EXPECT_EQ(m.resets(), 1);
+  EXPECT_DOUBLE_EQ(m.sum(), 110);
+  m.observe(-5);  // negative states are skipped
+  m.observe(20);
+  EXPECT_DOUBLE_EQ(m.sum(), 120);
+}
+
+}  // namespace
+}  // namespace smiles::test
