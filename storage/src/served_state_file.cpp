@@ -60,6 +60,7 @@ void ServedStateFile::save(const ServedState& state) const {
   sum.update(body);
   const std::string text = std::string(kHeader) + "\n" + body + "\nfnv1a64 " + sum.hex() + "\n";
 
+  std::lock_guard lock(save_mutex_);
   const auto tmp = path_.string() + ".tmp";
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) io_fail("create", tmp);

@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <thread>
+#include <vector>
 
 #include "readings.h"
 #include "smiles/core/error.h"
@@ -74,6 +76,25 @@ TEST(ServedStateFile, SavedStateLoadsBackFieldForField) {
   EXPECT_EQ(inv.latest->values.temperature_c, want.temperature_c);
   ASSERT_EQ(inv.latest->values.ports.size(), want.ports.size());
   EXPECT_EQ(inv.latest->values.ports[1].total_production_wh, want.ports[1].total_production_wh);
+}
+
+// Every DTU's poll thread saves after its poll: saves at the same moment must not
+// interleave in the shared temporary file.
+TEST(ServedStateFile, ConcurrentSavesLeaveAWholeFile) {
+  test::TempDir dir("smiles-state");
+  ServedStateFile file(dir / "served-state");
+  auto big = sample_state();
+  for (int i = 0; i < 200; ++i) big.ports.push_back(big.ports[0]);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 25; ++i) file.save(big);
+    });
+  }
+  for (auto& t : threads) t.join();
+  const auto loaded = file.load();
+  ASSERT_TRUE(loaded);
+  EXPECT_EQ(loaded->ports.size(), big.ports.size());
 }
 
 TEST(ServedStateFile, OtherFormatsAndDamageAreRefused) {

@@ -2,9 +2,12 @@
 // file next to the spool, so a restart without the database serves what it served
 // before, never less. Written whole after every poll: a temporary file, fsync'd, then
 // renamed over the old one, with a checksum so a damaged file is refused, not believed.
+// Thread-safe: each DTU's poll thread saves, one save at a time (they share the
+// temporary file).
 #pragma once
 
 #include <filesystem>
+#include <mutex>
 #include <optional>
 
 #include "smiles/storage/read_model.h"
@@ -24,6 +27,7 @@ class ServedStateFile {
 
  private:
   std::filesystem::path path_;
+  mutable std::mutex save_mutex_;
 };
 
 }  // namespace smiles::storage
