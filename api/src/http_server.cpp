@@ -75,6 +75,13 @@ Response too_many_connections() {
   return error_response(503, "too_many_connections", "connection limit reached; retry later");
 }
 
+// A request beyond the caps, refused: counted under the route it asked for.
+Response refusal_for(const Request& request) {
+  Response r = too_many_connections();
+  r.route = Router::route_label(request.target);
+  return r;
+}
+
 // Paths answered even beyond the connection caps: monitoring keeps working in a flood.
 bool probe_path(std::string_view target) {
   const auto path = target.substr(0, target.find('?'));
@@ -148,7 +155,7 @@ class Session : public std::enable_shared_from_this<Session> {
     request.body = req.body();
     const auto started = std::chrono::steady_clock::now();
     Response response =
-        regular_ || probe_path(request.target) ? server_->handler(request) : too_many_connections();
+        regular_ || probe_path(request.target) ? server_->handler(request) : refusal_for(request);
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     if (server_->observer) server_->observer(request, response, seconds);

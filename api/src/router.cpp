@@ -241,9 +241,9 @@ const Router::Route* Router::match(std::string_view path, std::vector<std::strin
   return nullptr;
 }
 
-std::string Router::route_label(const std::string& target) {
+std::string_view Router::route_label(std::string_view target) {
   const auto* route = match(target, nullptr);
-  return route != nullptr ? std::string(route->pattern) : "other";
+  return route != nullptr ? route->pattern : std::string_view("other");
 }
 
 const std::vector<std::string>& Router::route_labels() {

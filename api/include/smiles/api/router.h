@@ -83,7 +83,8 @@ class Router {
 
   // Bounded label for metrics: the route pattern the path matches, or "other"; never
   // the raw path. handle() puts it in Response::route.
-  [[nodiscard]] static std::string route_label(const std::string& target);
+  // The view points into the route table (or is "other"): valid for the program.
+  [[nodiscard]] static std::string_view route_label(std::string_view target);
   // Every value route_label() can return.
   [[nodiscard]] static const std::vector<std::string>& route_labels();
 
