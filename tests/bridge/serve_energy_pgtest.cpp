@@ -222,11 +222,19 @@ TEST_F(EnergyDayTest, HomeAssistantRecordsTheTrueEnergyThroughUploadsMidnightsAn
 
 // A night with the inverters asleep (unlinked zero blocks) and upload windows by day:
 // no endpoint's energy ever goes down, and the recorded energy is the true one.
+// The run starts three simulated hours (4.5 s) before the simulated sunset (18:00 UTC),
+// so that even a slow start (the sanitizer build) serves a day's energy before the
+// night, and the Berlin midnight (22:00 UTC) is the one "today" reset expected.
 TEST_F(EnergyDayTest, ANightOfUnlinkedInvertersNeverLowersAnything) {
-  start_on_clock("2026-06-01T17:55:00Z", 2400, {"--night-unlinked", "--zero-window", "900:300"},
+  start_on_clock("2026-06-01T15:00:00Z", 2400, {"--night-unlinked", "--zero-window", "900:300"},
                  {});
   HomeAssistantRecorder ha(http_port);
   run_until(ha, parse("2026-06-02T18:05:00Z"));
+  for (const auto& [key, span] : ha.spans_) {
+    ASSERT_TRUE(span.first) << key;
+    ASSERT_LT(span.first->t, parse("2026-06-01T18:00:00Z"))
+        << key << ": the first served reading came after sunset; the test needs the evening";
+  }
   expect_recorded_equals_truth(ha, true, 1);
 }
 
