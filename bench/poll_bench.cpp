@@ -7,13 +7,14 @@
 #include <modbus.h>
 #include <sys/resource.h>
 
-#include "smiles/hardware/dtu_client.h"
 #include "smiles/hardware/modbus_register_reader.h"
-#include "smiles/hardware/port_block.h"
 #include "smiles/hardware/simulator_server.h"
+#include "smiles/protocol/dtu_client.h"
+#include "smiles/protocol/port_block.h"
 
 using namespace smiles;
 using namespace smiles::hardware;
+using namespace smiles::protocol;
 
 namespace {
 

@@ -12,4 +12,8 @@ function(smiles_target_options target)
                                              -fno-sanitize-recover=undefined)
     target_link_options(${target} PRIVATE -fsanitize=address,undefined)
   endif()
+  if(SMILES_FUZZ)  # libraries linked into a fuzz target: instrumented, not a second main
+    target_compile_options(${target} PRIVATE -g -O1 -fsanitize=fuzzer-no-link,address,undefined
+                                             -fno-sanitize-recover=undefined)
+  endif()
 endfunction()

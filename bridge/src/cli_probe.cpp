@@ -5,10 +5,10 @@
 #include "commands.h"
 #include "probe_table.h"
 #include "smiles/api/json_views.h"
-#include "smiles/hardware/dtu_address.h"
-#include "smiles/hardware/dtu_client.h"
-#include "smiles/hardware/errors.h"
 #include "smiles/hardware/modbus_register_reader.h"
+#include "smiles/protocol/dtu_address.h"
+#include "smiles/protocol/dtu_client.h"
+#include "smiles/protocol/errors.h"
 
 namespace smiles::bridge {
 
@@ -34,29 +34,29 @@ int exit_code_for(const Error& e) {
 
 int run_probe(const ProbeOptions& o) {
   try {
-    const auto address = hardware::parse_dtu_address(o.dtu);
+    const auto address = protocol::parse_dtu_address(o.dtu);
     hardware::TransportOptions transport;
     transport.response_timeout = std::chrono::milliseconds{o.timeout_ms};
     transport.byte_timeout = std::chrono::milliseconds{o.byte_timeout_ms};
-    hardware::DtuClientOptions client_options;
+    protocol::DtuClientOptions client_options;
     client_options.retries = o.retries;
     client_options.min_request_gap = std::chrono::milliseconds{o.min_gap_ms};
-    hardware::DtuClient client(o.name,
+    protocol::DtuClient client(o.name,
                                std::make_unique<hardware::ModbusRegisterReader>(address, transport),
                                client_options);
-    spdlog::debug("probing {}", hardware::format_dtu_address(address));
+    spdlog::debug("probing {}", protocol::format_dtu_address(address));
     const auto started = std::chrono::steady_clock::now();
     const DtuReading reading = client.poll();
     const auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
         std::chrono::steady_clock::now() - started);
     if (o.json) {
       auto doc = api::dtu_reading_json(reading);
-      doc["address"] = hardware::format_dtu_address(address);
+      doc["address"] = protocol::format_dtu_address(address);
       doc["requests"] = client.stats().requests;
       doc["retries"] = client.stats().retries;
       std::cout << doc.dump(2) << "\n";
     } else {
-      std::cout << format_probe_table(reading, {hardware::format_dtu_address(address), elapsed,
+      std::cout << format_probe_table(reading, {protocol::format_dtu_address(address), elapsed,
                                                 client.stats().requests, client.stats().retries});
     }
     return kExitOk;

@@ -22,7 +22,7 @@
 #include "smiles/api/push_hub.h"
 #include "smiles/api/router.h"
 #include "smiles/core/time.h"
-#include "smiles/hardware/errors.h"
+#include "smiles/protocol/errors.h"
 #include "smiles/storage/config_store.h"
 #include "smiles/storage/errors.h"
 #include "smiles/storage/migrator.h"
@@ -38,7 +38,7 @@ namespace {
 
 // The bridge's wall clock: the system's, or for tests and demos the simulator's
 // (SIMULATED_CLOCK), so that readings carry the simulated time.
-class ServeClock final : public hardware::PollClock {
+class ServeClock final : public protocol::PollClock {
  public:
   explicit ServeClock(std::optional<SimulatedClock> simulated) : simulated_(simulated) {}
   SteadyTime steady_now() override { return std::chrono::steady_clock::now(); }
@@ -350,8 +350,8 @@ class PushUpdate {
 };
 
 void poll_loop(Bridge& b, const DtuConfig& dtu, std::stop_token stop) {
-  const std::string address = hardware::format_dtu_address(dtu.address);
-  hardware::DtuClient client(
+  const std::string address = protocol::format_dtu_address(dtu.address);
+  protocol::DtuClient client(
       dtu.name, std::make_unique<hardware::ModbusRegisterReader>(dtu.address, b.config.transport),
       b.config.client, b.clock);
   std::mutex m;
@@ -388,7 +388,7 @@ void poll_loop(Bridge& b, const DtuConfig& dtu, std::stop_token stop) {
       const std::string kind(e.kind());
       state = kind == "not_mapped" ? "not_mapped" : client.backoff_until() ? "backoff" : "error";
       b.live.record_failure(dtu.name, kind, e.what(), b.clock->wall_now(), state,
-                            dynamic_cast<const hardware::BackingOff*>(&e) != nullptr);
+                            dynamic_cast<const protocol::BackingOff*>(&e) != nullptr);
       b.metrics.poll(dtu.name, kind, seconds);
       if (state != last_state) spdlog::warn("DTU '{}' ({}): {}", dtu.name, address, e.what());
     }
@@ -441,7 +441,7 @@ int run_serve(const SettingLookup& lookup) {
   }
   b.seed_served_state();
   for (const auto& d : b.config.dtus)
-    b.live.register_dtu(d.name, hardware::format_dtu_address(d.address));
+    b.live.register_dtu(d.name, protocol::format_dtu_address(d.address));
 
   std::unique_ptr<api::PushHub> push;  // built after the router it reads
   api::RouterOptions router_options;
@@ -525,7 +525,7 @@ int run_serve(const SettingLookup& lookup) {
 
   std::vector<std::jthread> pollers;
   for (const auto& d : b.config.dtus) {
-    spdlog::info("DTU '{}' at {}", d.name, hardware::format_dtu_address(d.address));
+    spdlog::info("DTU '{}' at {}", d.name, protocol::format_dtu_address(d.address));
     pollers.emplace_back([&b, &d](std::stop_token stop) { poll_loop(b, d, stop); });
   }
   // Checks the database every 5 s and replays the spool, starting at once.

@@ -8,8 +8,8 @@
 #include "smiles/core/error.h"
 #include "smiles/core/serial.h"
 #include "smiles/core/time.h"
-#include "smiles/hardware/dtu_address.h"
 #include "smiles/hardware/simulator_server.h"
+#include "smiles/protocol/dtu_address.h"
 
 namespace smiles::bridge {
 
@@ -18,9 +18,9 @@ namespace {
 struct SimulateOptions {
   std::string tcp;
   std::string rtu;
-  int baud = hardware::kDefaultBaud;
-  int unit = hardware::kDefaultTcpUnit;
-  int rtu_unit = hardware::kDefaultRtuUnit;
+  int baud = protocol::kDefaultBaud;
+  int unit = protocol::kDefaultTcpUnit;
+  int rtu_unit = protocol::kDefaultRtuUnit;
   int inverters = 8;
   int ports = 0;
   std::string layout;
@@ -70,8 +70,8 @@ std::pair<std::string, std::uint16_t> parse_host_port(const std::string& text) {
   return {host.empty() ? "0.0.0.0" : host, static_cast<std::uint16_t>(port)};
 }
 
-hardware::FaultOptions fault_options(const SimulateOptions& o) {
-  hardware::FaultOptions f;
+protocol::FaultOptions fault_options(const SimulateOptions& o) {
+  protocol::FaultOptions f;
   if (o.wrong_byte_count >= 0) f.wrong_byte_count = static_cast<std::uint8_t>(o.wrong_byte_count);
   f.delay = std::chrono::milliseconds{o.delay_ms};
   f.no_answer_every = o.no_answer_every;
@@ -96,20 +96,20 @@ hardware::FaultOptions fault_options(const SimulateOptions& o) {
 
 int run_simulate(const SimulateOptions& o) {
   try {
-    hardware::SimulatorLayout layout;
+    protocol::SimulatorLayout layout;
     if (!o.layout.empty()) {
-      layout = hardware::layout_from_spec(o.layout, o.seed);
+      layout = protocol::layout_from_spec(o.layout, o.seed);
     } else if (o.ports > 0) {
-      layout = hardware::layout_with_ports(o.ports, o.seed);
+      layout = protocol::layout_with_ports(o.ports, o.seed);
     } else {
-      layout = hardware::mixed_layout(o.inverters, o.seed);
+      layout = protocol::mixed_layout(o.inverters, o.seed);
     }
     if (!o.dtu_serial.empty()) {
       const auto serial = normalize_serial(o.dtu_serial);
       if (!serial) throw ConfigError("--dtu-serial must be 12 hex digits");
       layout.dtu_serial = *serial;
     }
-    hardware::ModelOptions model;
+    protocol::ModelOptions model;
     model.start_time = parse_start_time(o.start_time);
     model.speed = o.speed;
     model.ambient_c = o.ambient_c;
@@ -126,7 +126,7 @@ int run_simulate(const SimulateOptions& o) {
     const int ports = layout.port_count();
     const std::size_t inverter_count = layout.inverters.size();
     const std::string dtu_serial = layout.dtu_serial;
-    hardware::SimulatorServer server(hardware::SimulatedDtu(std::move(layout), model, real_start),
+    hardware::SimulatorServer server(protocol::SimulatedDtu(std::move(layout), model, real_start),
                                      fault_options(o));
     std::cout << "simulated DTU " << dtu_serial << ": " << inverter_count << " inverters, " << ports
               << " ports, simulated time starts " << format_iso8601_utc(model.start_time)
@@ -139,20 +139,20 @@ int run_simulate(const SimulateOptions& o) {
     if (want_tcp) {
       const auto [host, port] = parse_host_port(o.tcp.empty() ? "127.0.0.1:5502" : o.tcp);
       server.start_tcp(host, port, static_cast<std::uint8_t>(o.unit));
-      hardware::DtuAddress a;
+      protocol::DtuAddress a;
       a.host = host;
       a.port = server.tcp_port();
       a.unit = static_cast<std::uint8_t>(o.unit);
-      std::cout << "listening on " << hardware::format_dtu_address(a) << "\n";
+      std::cout << "listening on " << protocol::format_dtu_address(a) << "\n";
     }
     if (!o.rtu.empty()) {
       server.start_rtu(o.rtu, o.baud, static_cast<std::uint8_t>(o.rtu_unit));
-      hardware::DtuAddress a;
-      a.transport = hardware::Transport::kRtu;
+      protocol::DtuAddress a;
+      a.transport = protocol::Transport::kRtu;
       a.device = o.rtu;
       a.baud = o.baud;
       a.unit = static_cast<std::uint8_t>(o.rtu_unit);
-      std::cout << "listening on " << hardware::format_dtu_address(a) << "\n";
+      std::cout << "listening on " << protocol::format_dtu_address(a) << "\n";
     }
     std::cout << "press Ctrl-C to stop" << std::endl;
     int sig = 0;

@@ -83,8 +83,8 @@ std::chrono::milliseconds ms(double seconds) {
   return std::chrono::milliseconds{std::llround(seconds * 1000)};
 }
 
-std::string default_name(const hardware::DtuAddress& a) {
-  std::string base = a.transport == hardware::Transport::kTcp
+std::string default_name(const protocol::DtuAddress& a) {
+  std::string base = a.transport == protocol::Transport::kTcp
                          ? a.host
                          : a.device.substr(a.device.find_last_of('/') + 1);
   for (char& c : base) {
@@ -116,7 +116,7 @@ std::vector<DtuConfig> parse_dtu_list(std::string_view text, std::string_view so
         throw ConfigError(std::string(source) + ": empty DTU name in '" + std::string(item) + "'");
     }
     try {
-      dtu.address = hardware::parse_dtu_address(url);
+      dtu.address = protocol::parse_dtu_address(url);
     } catch (const ConfigError& e) {
       throw ConfigError(std::string(source) + ": " + e.what());
     }
@@ -188,7 +188,7 @@ ServeConfig serve_config_from(const SettingLookup& lookup) {
   const std::string name = r.text("DTU_NAME", "DTU");
   if (auto host = r.raw("DTU_HOST")) {
     DtuConfig d{name, {}};
-    d.address.transport = hardware::Transport::kTcp;
+    d.address.transport = protocol::Transport::kTcp;
     d.address.host = host->first;
     d.address.port = static_cast<std::uint16_t>(r.integer("DTU_PORT", 502, 1, 65535));
     d.address.unit = static_cast<std::uint8_t>(r.integer("MODBUS_UNIT_ID", 1, 0, 255));
@@ -196,7 +196,7 @@ ServeConfig serve_config_from(const SettingLookup& lookup) {
   }
   if (auto device = r.raw("DTU_SERIAL_PORT")) {
     DtuConfig d{r.raw("DTU_HOST") ? name + "_rtu" : name, {}};
-    d.address.transport = hardware::Transport::kRtu;
+    d.address.transport = protocol::Transport::kRtu;
     d.address.device = device->first;
     d.address.baud = static_cast<int>(r.integer("DTU_BAUD", 9600, 1200, 921600));
     d.address.unit = static_cast<std::uint8_t>(r.integer("MODBUS_UNIT_ID", 101, 1, 255));

@@ -15,9 +15,9 @@
 #include <vector>
 
 #include "env_config.h"
-#include "smiles/hardware/dtu_address.h"
-#include "smiles/hardware/dtu_client.h"
 #include "smiles/hardware/modbus_register_reader.h"
+#include "smiles/protocol/dtu_address.h"
+#include "smiles/protocol/dtu_client.h"
 #include "smiles/storage/database_config.h"
 #include "smiles/storage/reading_writer.h"
 
@@ -102,7 +102,7 @@ inline constexpr std::array<Setting, 2> kGlobalSettings{{
 
 struct DtuConfig {
   std::string name;
-  hardware::DtuAddress address;
+  protocol::DtuAddress address;
 };
 
 // A simulated wall clock: `start` at the real time `anchor`, `speed` times as fast.
@@ -117,7 +117,7 @@ struct ServeConfig {
   bool auto_migrate = false;
   std::vector<DtuConfig> dtus;
   hardware::TransportOptions transport;
-  hardware::DtuClientOptions client;
+  protocol::DtuClientOptions client;
   std::chrono::milliseconds query_period{60000};
   storage::ProductionRules production;
   std::string http_host = "0.0.0.0";

@@ -12,9 +12,11 @@
 #include <vector>
 
 #include "smiles/core/error.h"
-#include "smiles/hardware/errors.h"
+#include "smiles/protocol/errors.h"
 
 namespace smiles::hardware {
+
+using namespace smiles::protocol;  // the protocol these adapters carry
 
 namespace {
 

@@ -14,9 +14,11 @@
 #include <vector>
 
 #include "smiles/core/error.h"
-#include "smiles/hardware/modbus_frame.h"
+#include "smiles/protocol/modbus_frame.h"
 
 namespace smiles::hardware {
+
+using namespace smiles::protocol;  // the protocol these adapters carry
 
 namespace {
 

@@ -14,7 +14,7 @@ TEST_F(ServeTest, ApiValuesEqualTheSimulatorsWithEveryContractField) {
   const Timestamp t =
       Timestamp{std::chrono::sys_days{std::chrono::year{y} / mo / d}.time_since_epoch()} +
       std::chrono::hours{hour};
-  const hardware::SimulatedDtu model(hardware::layout_from_spec(kLayout, 7), {t, 0, 15});
+  const protocol::SimulatedDtu model(protocol::layout_from_spec(kLayout, 7), {t, 0, 15});
   const auto inverters = get_json("/api/inverters");
   ASSERT_EQ(inverters.size(), 4U);
   int block = 0;
@@ -29,7 +29,7 @@ TEST_F(ServeTest, ApiValuesEqualTheSimulatorsWithEveryContractField) {
     EXPECT_EQ(j["dtu_name"], "roof");
     ASSERT_EQ(j["ports"].size(), static_cast<std::size_t>(inv_spec.ports));
     for (int p = 0; p < inv_spec.ports; ++p, ++block) {
-      const auto expected = hardware::scale_port_block(model.port_block(block, t));
+      const auto expected = protocol::scale_port_block(model.port_block(block, t));
       const auto& port = j["ports"][static_cast<std::size_t>(p)];
       for (const char* f : {"serial_number", "port_number", "timestamp", "pv_voltage", "pv_current",
                             "pv_power", "today_production", "total_production"}) {

@@ -7,8 +7,8 @@
 
 #include "ha_statistics.h"
 #include "serve_fixture.h"
-#include "smiles/hardware/port_block.h"
-#include "smiles/hardware/simulator.h"
+#include "smiles/protocol/port_block.h"
+#include "smiles/protocol/simulator.h"
 
 namespace smiles::test {
 namespace {
@@ -132,13 +132,13 @@ class EnergyDayTest : public ServeTest {
   // The simulator's true lifetime total of each port at `t` (the same model, clock
   // and seed as the simulate process).
   std::map<std::string, double> true_totals(Timestamp t, bool night_unlinked) const {
-    hardware::ModelOptions options{start_, speed_, 15, night_unlinked};
-    const hardware::SimulatedDtu model(hardware::layout_from_spec(kLayout, 7), options, anchor_);
+    protocol::ModelOptions options{start_, speed_, 15, night_unlinked};
+    const protocol::SimulatedDtu model(protocol::layout_from_spec(kLayout, 7), options, anchor_);
     std::map<std::string, double> out;
     int block = 0;
     for (const auto& inv : model.layout().inverters) {
       for (int p = 1; p <= inv.ports; ++p, ++block) {
-        const auto scaled = hardware::scale_port_block(model.port_block(block, t));
+        const auto scaled = protocol::scale_port_block(model.port_block(block, t));
         out[inv.serial_number + "/" + std::to_string(p)] =
             static_cast<double>(scaled.total_production_wh);
       }

@@ -14,8 +14,8 @@
 
 #include "http_client.h"
 #include "process.h"
-#include "smiles/hardware/port_block.h"
-#include "smiles/hardware/simulator.h"
+#include "smiles/protocol/port_block.h"
+#include "smiles/protocol/simulator.h"
 #include "temp_dir.h"
 #include "test_database.h"
 

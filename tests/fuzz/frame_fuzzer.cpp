@@ -6,12 +6,12 @@
 #include <string>
 
 #include "smiles/core/error.h"
-#include "smiles/hardware/dtu_address.h"
-#include "smiles/hardware/modbus_frame.h"
-#include "smiles/hardware/port_block.h"
-#include "smiles/hardware/simulator.h"
+#include "smiles/protocol/dtu_address.h"
+#include "smiles/protocol/modbus_frame.h"
+#include "smiles/protocol/port_block.h"
+#include "smiles/protocol/simulator.h"
 
-using namespace smiles::hardware;
+using namespace smiles::protocol;
 
 namespace {
 

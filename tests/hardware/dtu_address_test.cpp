@@ -1,10 +1,10 @@
-#include "smiles/hardware/dtu_address.h"
+#include "smiles/protocol/dtu_address.h"
 
 #include <gtest/gtest.h>
 
 #include "smiles/core/error.h"
 
-namespace smiles::hardware {
+namespace smiles::protocol {
 namespace {
 
 TEST(DtuAddress, TcpWithDefaults) {
@@ -75,4 +75,4 @@ TEST(DtuAddress, ErrorsSayWhatIsWrong) {
 }
 
 }  // namespace
-}  // namespace smiles::hardware
+}  // namespace smiles::protocol

@@ -4,9 +4,11 @@
 
 #include "e2e_fixture.h"
 #include "process.h"
-#include "smiles/hardware/errors.h"
+#include "smiles/protocol/errors.h"
 
 namespace smiles::hardware {
+
+using namespace smiles::protocol;  // what the I/O adapters carry
 namespace {
 
 using namespace std::chrono_literals;

@@ -2,9 +2,11 @@
 #include <gtest/gtest.h>
 
 #include "e2e_fixture.h"
-#include "smiles/hardware/errors.h"
+#include "smiles/protocol/errors.h"
 
 namespace smiles::hardware {
+
+using namespace smiles::protocol;  // what the I/O adapters carry
 namespace {
 
 using namespace std::chrono_literals;

@@ -1,11 +1,11 @@
-#include "smiles/hardware/dtu_client.h"
+#include "smiles/protocol/dtu_client.h"
 
 #include <gtest/gtest.h>
 
 #include "fake_reader.h"
-#include "smiles/hardware/errors.h"
+#include "smiles/protocol/errors.h"
 
-namespace smiles::hardware {
+namespace smiles::protocol {
 namespace {
 
 using namespace std::chrono_literals;
@@ -207,4 +207,4 @@ TEST_F(DtuClientTest, RejectsBadOptions) {
 }
 
 }  // namespace
-}  // namespace smiles::hardware
+}  // namespace smiles::protocol

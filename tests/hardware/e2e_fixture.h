@@ -5,11 +5,13 @@
 
 #include <memory>
 
-#include "smiles/hardware/dtu_client.h"
 #include "smiles/hardware/modbus_register_reader.h"
 #include "smiles/hardware/simulator_server.h"
+#include "smiles/protocol/dtu_client.h"
 
 namespace smiles::hardware::testing {
+
+using namespace smiles::protocol;  // what the I/O adapters carry
 
 inline Timestamp frozen_noon() {
   return Timestamp{} + std::chrono::days{20400} + std::chrono::hours{12};

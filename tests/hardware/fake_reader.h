@@ -6,10 +6,10 @@
 #include <functional>
 #include <vector>
 
-#include "smiles/hardware/dtu_client.h"
-#include "smiles/hardware/simulator.h"
+#include "smiles/protocol/dtu_client.h"
+#include "smiles/protocol/simulator.h"
 
-namespace smiles::hardware::testing {
+namespace smiles::protocol::testing {
 
 class ManualClock final : public PollClock {
  public:
@@ -60,4 +60,4 @@ class ModelReader final : public RegisterReader {
   std::shared_ptr<ManualClock> clock_;
 };
 
-}  // namespace smiles::hardware::testing
+}  // namespace smiles::protocol::testing

@@ -1,10 +1,10 @@
-#include "smiles/hardware/modbus_frame.h"
+#include "smiles/protocol/modbus_frame.h"
 
 #include <gtest/gtest.h>
 
 #include <vector>
 
-namespace smiles::hardware {
+namespace smiles::protocol {
 namespace {
 
 using Status = ParsedResponse::Status;
@@ -141,4 +141,4 @@ TEST(RtuFrame, AnswerFromAnotherUnitIsInvalid) {
 }
 
 }  // namespace
-}  // namespace smiles::hardware
+}  // namespace smiles::protocol

@@ -1,4 +1,4 @@
-#include "smiles/hardware/port_block.h"
+#include "smiles/protocol/port_block.h"
 
 #include <gtest/gtest.h>
 
@@ -6,7 +6,7 @@
 
 #include "smiles/core/error.h"
 
-namespace smiles::hardware {
+namespace smiles::protocol {
 namespace {
 
 // A block as the DTU sends it: MI serial 10 33 32 41 63 55, port 1.
@@ -158,4 +158,4 @@ TEST(PlantTotals, SumOnlyLinkedInverters) {
 }
 
 }  // namespace
-}  // namespace smiles::hardware
+}  // namespace smiles::protocol

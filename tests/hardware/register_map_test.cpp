@@ -1,10 +1,10 @@
-#include "smiles/hardware/register_map.h"
+#include "smiles/protocol/register_map.h"
 
 #include <gtest/gtest.h>
 
 #include <array>
 
-namespace smiles::hardware {
+namespace smiles::protocol {
 namespace {
 
 TEST(RegisterMap, FieldsDoNotOverlapAndCoverTheDocumentedBytes) {
@@ -48,4 +48,4 @@ TEST(FamilyRules, PrefixDecidesTypeAndCurrentScale) {
 }
 
 }  // namespace
-}  // namespace smiles::hardware
+}  // namespace smiles::protocol

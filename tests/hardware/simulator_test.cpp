@@ -1,4 +1,4 @@
-#include "smiles/hardware/simulator.h"
+#include "smiles/protocol/simulator.h"
 
 #include <gtest/gtest.h>
 
@@ -6,9 +6,9 @@
 #include <set>
 
 #include "smiles/core/error.h"
-#include "smiles/hardware/modbus_frame.h"
+#include "smiles/protocol/modbus_frame.h"
 
-namespace smiles::hardware {
+namespace smiles::protocol {
 namespace {
 
 using namespace std::chrono_literals;
@@ -211,4 +211,4 @@ TEST(FaultPlan, ExceptionGarbageWrongCountNotMappedAndZeroBlocks) {
 }
 
 }  // namespace
-}  // namespace smiles::hardware
+}  // namespace smiles::protocol

@@ -6,8 +6,8 @@
 #include <chrono>
 #include <memory>
 
-#include "smiles/hardware/dtu_address.h"
-#include "smiles/hardware/register_reader.h"
+#include "smiles/protocol/dtu_address.h"
+#include "smiles/protocol/register_reader.h"
 
 namespace smiles::hardware {
 
@@ -16,14 +16,15 @@ struct TransportOptions {
   std::chrono::milliseconds byte_timeout{100};       // RTU: silence that ends a frame
 };
 
-class ModbusRegisterReader final : public RegisterReader {
+class ModbusRegisterReader final : public protocol::RegisterReader {
  public:
-  ModbusRegisterReader(DtuAddress address, TransportOptions options);
+  ModbusRegisterReader(protocol::DtuAddress address, TransportOptions options);
   ~ModbusRegisterReader() override;
   ModbusRegisterReader(const ModbusRegisterReader&) = delete;
   ModbusRegisterReader& operator=(const ModbusRegisterReader&) = delete;
 
-  RegisterPayload read_holding_registers(std::uint16_t address, std::uint16_t count) override;
+  protocol::RegisterPayload read_holding_registers(std::uint16_t address,
+                                                   std::uint16_t count) override;
   void reset() override;
   [[nodiscard]] bool connected() const;
 

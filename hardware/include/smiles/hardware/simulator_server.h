@@ -7,7 +7,7 @@
 #include <memory>
 #include <string>
 
-#include "smiles/hardware/simulator.h"
+#include "smiles/protocol/simulator.h"
 
 namespace smiles::hardware {
 
@@ -20,7 +20,7 @@ struct SimulatorStats {
 
 class SimulatorServer {
  public:
-  SimulatorServer(SimulatedDtu dtu, FaultOptions faults);
+  SimulatorServer(protocol::SimulatedDtu dtu, protocol::FaultOptions faults);
   ~SimulatorServer();
   SimulatorServer(const SimulatorServer&) = delete;
   SimulatorServer& operator=(const SimulatorServer&) = delete;
@@ -32,10 +32,10 @@ class SimulatorServer {
   void stop();
 
   [[nodiscard]] std::uint16_t tcp_port() const;
-  void set_faults(const FaultOptions& faults);
-  [[nodiscard]] FaultOptions faults() const;
+  void set_faults(const protocol::FaultOptions& faults);
+  [[nodiscard]] protocol::FaultOptions faults() const;
   [[nodiscard]] SimulatorStats stats() const;
-  [[nodiscard]] const SimulatedDtu& dtu() const;
+  [[nodiscard]] const protocol::SimulatedDtu& dtu() const;
 
  private:
   struct Impl;

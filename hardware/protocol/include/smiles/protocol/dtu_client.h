@@ -10,10 +10,10 @@
 #include <string>
 
 #include "smiles/core/reading.h"
-#include "smiles/hardware/register_map.h"
-#include "smiles/hardware/register_reader.h"
+#include "smiles/protocol/register_map.h"
+#include "smiles/protocol/register_reader.h"
 
-namespace smiles::hardware {
+namespace smiles::protocol {
 
 // Time source, injectable so pacing and backoff are testable without sleeping.
 class PollClock {
@@ -86,4 +86,4 @@ class DtuClient {
   std::chrono::milliseconds next_backoff_{0};
 };
 
-}  // namespace smiles::hardware
+}  // namespace smiles::protocol

@@ -9,9 +9,9 @@
 #include <vector>
 
 #include "smiles/core/reading.h"
-#include "smiles/hardware/register_map.h"
+#include "smiles/protocol/register_map.h"
 
-namespace smiles::hardware {
+namespace smiles::protocol {
 
 // Raw integers of one block, indexed by Field; the serial is kept as text.
 struct RawPortBlock {
@@ -65,4 +65,4 @@ std::string decode_dtu_serial(std::span<const std::uint8_t> bytes);
 // values (grid, temperature, status, alarms, link) come from the inverter's first block.
 std::vector<InverterReading> group_port_blocks(const std::vector<PortBlock>& blocks);
 
-}  // namespace smiles::hardware
+}  // namespace smiles::protocol

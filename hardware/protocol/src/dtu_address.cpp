@@ -1,4 +1,4 @@
-#include "smiles/hardware/dtu_address.h"
+#include "smiles/protocol/dtu_address.h"
 
 #include <algorithm>
 #include <array>
@@ -7,7 +7,7 @@
 
 #include "smiles/core/error.h"
 
-namespace smiles::hardware {
+namespace smiles::protocol {
 
 namespace {
 
@@ -131,4 +131,4 @@ std::string format_dtu_address(const DtuAddress& address) {
          std::to_string(address.port) + "?unit=" + std::to_string(address.unit);
 }
 
-}  // namespace smiles::hardware
+}  // namespace smiles::protocol

@@ -8,7 +8,7 @@
 
 #include "smiles/core/family.h"
 
-namespace smiles::hardware {
+namespace smiles::protocol {
 
 // The DTU gives every byte its own address but answers two bytes per register,
 // so block i is read as 20 registers starting at byte address 0x1000 + i*40.
@@ -104,4 +104,4 @@ static_assert(detail::map_is_ordered_and_fits(), "kPortBlockMap out of order or 
 
 // Inverter families (serial prefix -> type, PV current scale): smiles/core/family.h.
 
-}  // namespace smiles::hardware
+}  // namespace smiles::protocol

@@ -1,12 +1,12 @@
-#include "smiles/hardware/dtu_client.h"
+#include "smiles/protocol/dtu_client.h"
 
 #include <cstdio>
 #include <thread>
 
-#include "smiles/hardware/errors.h"
-#include "smiles/hardware/port_block.h"
+#include "smiles/protocol/errors.h"
+#include "smiles/protocol/port_block.h"
 
-namespace smiles::hardware {
+namespace smiles::protocol {
 
 namespace {
 
@@ -145,4 +145,4 @@ DtuReading DtuClient::poll() {
   return reading;
 }
 
-}  // namespace smiles::hardware
+}  // namespace smiles::protocol

@@ -1,8 +1,8 @@
-#include "smiles/hardware/modbus_frame.h"
+#include "smiles/protocol/modbus_frame.h"
 
 #include <algorithm>
 
-namespace smiles::hardware {
+namespace smiles::protocol {
 
 namespace {
 
@@ -158,4 +158,4 @@ std::vector<std::uint8_t> rtu_adu(std::uint8_t unit, std::span<const std::uint8_
   return adu;
 }
 
-}  // namespace smiles::hardware
+}  // namespace smiles::protocol

@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <vector>
 
-namespace smiles::hardware {
+namespace smiles::protocol {
 
 struct RegisterPayload {
   std::vector<std::uint8_t> bytes;       // as received; may differ from what was asked
@@ -22,4 +22,4 @@ class RegisterReader {
   virtual void reset() = 0;
 };
 
-}  // namespace smiles::hardware
+}  // namespace smiles::protocol

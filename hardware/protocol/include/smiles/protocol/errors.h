@@ -6,7 +6,7 @@
 
 #include "smiles/core/error.h"
 
-namespace smiles::hardware {
+namespace smiles::protocol {
 
 // A frame that is not a valid Modbus answer: bad CRC, truncated MBAP, wrong function.
 class FrameError : public DataError {
@@ -48,4 +48,4 @@ class NotMappedError : public IoError {
 // Human name of a Modbus exception code ("illegal data address", ...).
 std::string modbus_exception_name(std::uint8_t code);
 
-}  // namespace smiles::hardware
+}  // namespace smiles::protocol

@@ -1,8 +1,8 @@
-#include "smiles/hardware/errors.h"
+#include "smiles/protocol/errors.h"
 
 #include <cstdio>
 
-namespace smiles::hardware {
+namespace smiles::protocol {
 
 std::string modbus_exception_name(std::uint8_t code) {
   switch (code) {
@@ -45,4 +45,4 @@ bool ModbusException::retryable() const noexcept {
   return code_ == 0x05 || code_ == 0x06 || code_ == 0x0A || code_ == 0x0B;
 }
 
-}  // namespace smiles::hardware
+}  // namespace smiles::protocol

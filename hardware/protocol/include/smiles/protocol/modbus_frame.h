@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-namespace smiles::hardware {
+namespace smiles::protocol {
 
 enum class Transport : std::uint8_t { kTcp, kRtu };
 
@@ -53,4 +53,4 @@ std::vector<std::uint8_t> tcp_adu(std::uint16_t transaction_id, std::uint8_t uni
                                   std::span<const std::uint8_t> pdu);
 std::vector<std::uint8_t> rtu_adu(std::uint8_t unit, std::span<const std::uint8_t> pdu);
 
-}  // namespace smiles::hardware
+}  // namespace smiles::protocol

@@ -1,4 +1,4 @@
-#include "smiles/hardware/simulator.h"
+#include "smiles/protocol/simulator.h"
 
 #include <algorithm>
 #include <array>
@@ -8,10 +8,10 @@
 #include <numbers>
 
 #include "smiles/core/error.h"
-#include "smiles/hardware/modbus_frame.h"
-#include "smiles/hardware/register_map.h"
+#include "smiles/protocol/modbus_frame.h"
+#include "smiles/protocol/register_map.h"
 
-namespace smiles::hardware {
+namespace smiles::protocol {
 
 namespace {
 
@@ -356,4 +356,4 @@ ResponsePlan plan_response(const SimulatedDtu& dtu, const FaultOptions& faults,
   return plan;
 }
 
-}  // namespace smiles::hardware
+}  // namespace smiles::protocol

@@ -7,9 +7,9 @@
 #include <string>
 #include <string_view>
 
-#include "smiles/hardware/modbus_frame.h"
+#include "smiles/protocol/modbus_frame.h"
 
-namespace smiles::hardware {
+namespace smiles::protocol {
 
 inline constexpr std::uint16_t kDefaultTcpPort = 502;
 inline constexpr std::uint8_t kDefaultTcpUnit = 1;
@@ -32,4 +32,4 @@ DtuAddress parse_dtu_address(std::string_view text);
 // Canonical text form; parse_dtu_address(format_dtu_address(a)) == a.
 std::string format_dtu_address(const DtuAddress& address);
 
-}  // namespace smiles::hardware
+}  // namespace smiles::protocol

@@ -1,4 +1,4 @@
-#include "smiles/hardware/port_block.h"
+#include "smiles/protocol/port_block.h"
 
 #include <cmath>
 #include <string>
@@ -6,7 +6,7 @@
 #include "smiles/core/error.h"
 #include "smiles/core/serial.h"
 
-namespace smiles::hardware {
+namespace smiles::protocol {
 
 namespace {
 
@@ -156,4 +156,4 @@ std::vector<InverterReading> group_port_blocks(const std::vector<PortBlock>& blo
   return inverters;
 }
 
-}  // namespace smiles::hardware
+}  // namespace smiles::protocol

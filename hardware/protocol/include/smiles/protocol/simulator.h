@@ -11,9 +11,9 @@
 #include <vector>
 
 #include "smiles/core/reading.h"
-#include "smiles/hardware/port_block.h"
+#include "smiles/protocol/port_block.h"
 
-namespace smiles::hardware {
+namespace smiles::protocol {
 
 struct SimulatedInverter {
   std::string serial_number;
@@ -115,4 +115,4 @@ struct FaultCounters {
 ResponsePlan plan_response(const SimulatedDtu& dtu, const FaultOptions& faults,
                            FaultCounters& counters, const ServedRequest& request, Timestamp t);
 
-}  // namespace smiles::hardware
+}  // namespace smiles::protocol
