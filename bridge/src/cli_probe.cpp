@@ -24,14 +24,6 @@ struct ProbeOptions {
   bool json = false;
 };
 
-int exit_code_for(const Error& e) {
-  const auto kind = e.kind();
-  if (kind == "not_mapped") return kExitNotMapped;
-  if (kind == "timeout" || kind == "connection" || kind == "io") return kExitUnreachable;
-  if (kind == "config") return kExitUsage;
-  return kExitProtocol;
-}
-
 int run_probe(const ProbeOptions& o) {
   try {
     const auto address = protocol::parse_dtu_address(o.dtu);
@@ -67,7 +59,7 @@ int run_probe(const ProbeOptions& o) {
                    "silent until the RS485 port is set to remote control; try --timeout-ms 3000 "
                    "--min-gap-ms 100 for a slow DTU\n";
     }
-    return exit_code_for(e);
+    return exit_code_for(e, CommandFamily::kProbe);
   }
 }
 

@@ -162,12 +162,9 @@ int run_simulate(const SimulateOptions& o) {
     spdlog::info("simulator stopped: {} requests, {} answers, {} faults injected, {} connections",
                  stats.requests, stats.answers, stats.faults_injected, stats.connections);
     return kExitOk;
-  } catch (const ConfigError& e) {
-    std::cerr << "hoymiles-smiles simulate: " << e.what() << "\n";
-    return kExitUsage;
   } catch (const Error& e) {
     std::cerr << "hoymiles-smiles simulate: " << e.what() << "\n";
-    return kExitFailure;
+    return exit_code_for(e, CommandFamily::kService);
   }
 }
 

@@ -5,6 +5,8 @@
 #include <CLI/CLI.hpp>
 #include <functional>
 
+#include "exit_codes.h"
+
 namespace smiles::bridge {
 
 using CommandRun = std::function<int()>;
@@ -15,13 +17,5 @@ void add_db_command(CLI::App& app, CommandRun& run);
 void add_serve_command(CLI::App& app, CommandRun& run);
 void add_import_command(CLI::App& app, CommandRun& run);
 void add_export_command(CLI::App& app, CommandRun& run);
-
-// Exit codes shared by the commands (documented in --help and README).
-inline constexpr int kExitOk = 0;
-inline constexpr int kExitFailure = 1;
-inline constexpr int kExitUsage = 2;
-inline constexpr int kExitUnreachable = 3;  // connection refused, timeouts
-inline constexpr int kExitNotMapped = 4;    // DTU reachable, inverters not mapped yet
-inline constexpr int kExitProtocol = 5;     // garbled frames, exception answers, bad data
 
 }  // namespace smiles::bridge

@@ -34,18 +34,12 @@ DbSettings db_settings(const DbFlags& flags) {
 int run_guarded(const char* me, const std::function<int()>& body) {
   try {
     return body();
-  } catch (const ConfigError& e) {
-    std::cerr << me << ": " << e.what() << "\n";
-    return kExitUsage;
   } catch (const storage::SourceRefused& e) {
     std::cerr << me << ": refused " << e.what() << "\nnothing was written\n";
-    return kExitFailure;
-  } catch (const IoError& e) {
-    std::cerr << me << ": " << e.what() << "\n";
-    return kExitUnreachable;
+    return exit_code_for(e, CommandFamily::kDatabase);
   } catch (const Error& e) {
     std::cerr << me << ": " << e.what() << "\n";
-    return kExitFailure;
+    return exit_code_for(e, CommandFamily::kDatabase);
   }
 }
 

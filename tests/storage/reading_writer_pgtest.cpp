@@ -66,7 +66,7 @@ TEST_F(WriterTest, ReplayWritesNoDuplicates) {
 }
 
 // The production cache follows the served-energy model exactly as the live state
-// does: the shared vectors (tests/core/energy_vectors.h), one reading per batch, the
+// does: the shared vectors (tests/support/energy_vectors.h), one reading per batch, the
 // production day from PostgreSQL's zone data.
 TEST_F(WriterTest, TheCacheFollowsTheSharedEnergyVectors) {
   ReadingWriter writer(pool, {test::kEnergyResetHour, test::kEnergyZone});
