@@ -1,6 +1,9 @@
 #include "pg_copy.h"
 
+#include <charconv>
+#include <cmath>
 #include <memory>
+#include <pqxx/tablewriter>
 #include <vector>
 
 #include "smiles/storage/errors.h"
@@ -109,6 +112,61 @@ std::string PgCopyConnection::quote_literal(std::string_view text) const {
   std::unique_ptr<char, decltype(&PQfreemem)> q(PQescapeLiteral(conn_, text.data(), text.size()),
                                                 &PQfreemem);
   return q ? std::string(q.get()) : std::string();
+}
+
+void copy_field(std::string& out, std::string_view v) {
+  std::size_t pos = 0;
+  for (;;) {
+    const auto special = v.find_first_of("\\\t\n\r", pos);
+    out.append(v.data() + pos, (special == std::string_view::npos ? v.size() : special) - pos);
+    if (special == std::string_view::npos) return;
+    out += '\\';
+    switch (v[special]) {
+      case '\t':
+        out += 't';
+        break;
+      case '\n':
+        out += 'n';
+        break;
+      case '\r':
+        out += 'r';
+        break;
+      default:
+        out += '\\';
+    }
+    pos = special + 1;
+  }
+}
+
+void copy_double(std::string& out, double v) {
+  if (std::isinf(v)) {
+    out += v > 0 ? "Infinity" : "-Infinity";
+    return;
+  }
+  char buf[32];
+  const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  out.append(buf, end);
+}
+
+void copy_integer(std::string& out, long long v) {
+  char buf[24];
+  const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  out.append(buf, end);
+}
+
+void copy_null(std::string& out) { out += "\\N"; }
+
+void copy_text(pqxx::transaction_base& tx, const std::string& table,
+               const std::vector<std::string>& columns, const std::string& text) {
+  if (text.empty()) return;
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+  // tablewriter is libpqxx 6.4's only public way to send ready COPY text; the whole
+  // batch goes in one message (write_raw_line adds the final newline).
+  pqxx::tablewriter w(tx, table, columns.begin(), columns.end());
+#pragma GCC diagnostic pop
+  w.write_raw_line(text);
+  w.complete();
 }
 
 }  // namespace smiles::storage

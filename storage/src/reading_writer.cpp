@@ -10,6 +10,7 @@
 
 #include "cache_rows.h"
 #include "pg_arrays.h"
+#include "pg_copy.h"
 #include "smiles/core/energy.h"
 #include "smiles/core/time.h"
 #include "smiles/storage/errors.h"
@@ -117,33 +118,50 @@ std::optional<std::string> opt(const std::string& s) {
   return s.empty() ? std::nullopt : std::optional<std::string>(s);
 }
 
-// The batch's data rows into `inverter_table` / `port_table`.
+// The batch's data rows into `inverter_table` / `port_table`, as COPY text.
 void copy_rows(pqxx::transaction_base& tx, std::span<const DtuReading> readings,
                const std::vector<std::string>& times, const std::string& inverter_table,
                const std::string& port_table) {
-  {
-    pqxx::stream_to inv(tx, inverter_table, kInverterColumns);
-    for (std::size_t k = 0; k < readings.size(); ++k) {
-      for (const auto& i : readings[k].inverters) {
-        inv << std::make_tuple(i.serial_number, times[k], i.grid_voltage_v, i.grid_frequency_hz,
-                               i.temperature_c, int{i.operating_status}, int{i.alarm_code},
-                               int{i.alarm_count}, int{i.link_status});
-      }
-    }
-    inv.complete();
-  }
-  pqxx::stream_to ports(tx, port_table, kPortColumns);
+  std::string inverters, ports;
+  const auto next_row = [](std::string& text) {
+    if (!text.empty()) text += '\n';
+  };
+  const auto tab = [](std::string& text) { text += '\t'; };
   for (std::size_t k = 0; k < readings.size(); ++k) {
     for (const auto& i : readings[k].inverters) {
+      next_row(inverters);
+      copy_field(inverters, i.serial_number);
+      tab(inverters);
+      copy_field(inverters, times[k]);
+      for (const double v : {i.grid_voltage_v, i.grid_frequency_hz, i.temperature_c}) {
+        tab(inverters);
+        copy_double(inverters, v);
+      }
+      for (const int v :
+           {int{i.operating_status}, int{i.alarm_code}, int{i.alarm_count}, int{i.link_status}}) {
+        tab(inverters);
+        copy_integer(inverters, v);
+      }
       for (const auto& p : i.ports) {
-        ports << std::make_tuple(p.serial_number, p.port_number, times[k], p.pv_voltage_v,
-                                 p.pv_current_a, p.pv_power_w,
-                                 static_cast<long long>(p.today_production_wh),
-                                 static_cast<long long>(p.total_production_wh));
+        next_row(ports);
+        copy_field(ports, p.serial_number);
+        tab(ports);
+        copy_integer(ports, p.port_number);
+        tab(ports);
+        copy_field(ports, times[k]);
+        for (const double v : {p.pv_voltage_v, p.pv_current_a, p.pv_power_w}) {
+          tab(ports);
+          copy_double(ports, v);
+        }
+        tab(ports);
+        copy_integer(ports, static_cast<long long>(p.today_production_wh));
+        tab(ports);
+        copy_integer(ports, static_cast<long long>(p.total_production_wh));
       }
     }
   }
-  ports.complete();
+  copy_text(tx, inverter_table, kInverterColumns, inverters);
+  copy_text(tx, port_table, kPortColumns, ports);
 }
 
 // One row per inverter and per DTU of the batch, upserted from arrays.

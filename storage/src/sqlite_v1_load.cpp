@@ -1,0 +1,363 @@
+#include "sqlite_v1_load.h"
+
+#include <algorithm>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <variant>
+
+#include "pg_copy.h"
+#include "smiles/core/error.h"
+#include "smiles/core/family.h"
+#include "smiles/core/serial.h"
+#include "smiles/storage/schema.h"
+#include "sqlite_v1_metrics.h"
+#include "sqlite_v1_source.h"
+
+namespace smiles::storage::sqlite_v1 {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+ImportTableSummary summary_for(const char* table) {
+  ImportTableSummary s;
+  s.table = table;
+  return s;
+}
+
+double seconds_since(Clock::time_point t) {
+  return std::chrono::duration<double>(Clock::now() - t).count();
+}
+
+const std::vector<std::string> kMetricsColumns(schema::kSystemMetricsColumns.begin(),
+                                               schema::kSystemMetricsColumns.end());
+
+// Rows of one batch, kept out of the way of each other's errors: the fast path
+// COPYs into the table; a batch with rows already present goes through a staging
+// table and ON CONFLICT; a batch with a row PostgreSQL refuses is retried row by
+// row so only that row is rejected.
+struct BatchOutcome {
+  std::uint64_t imported = 0, present = 0, rejected = 0;
+};
+
+BatchOutcome write_rows(pqxx::dbtransaction& tx, const std::string& table, const std::string& stage,
+                        const std::string& text, std::size_t rows) {
+  BatchOutcome o;
+  try {
+    pqxx::subtransaction fast(tx, "import_fast");
+    copy_text(fast, table, kMetricsColumns, text);
+    fast.commit();
+    o.imported = rows;
+    return o;
+  } catch (const pqxx::unique_violation&) {
+  }
+  pqxx::subtransaction merge(tx, "import_merge");
+  merge.exec0("TRUNCATE " + stage);
+  copy_text(merge, stage, kMetricsColumns, text);
+  const auto r =
+      merge.exec0("INSERT INTO " + table + " SELECT * FROM " + stage + " ON CONFLICT DO NOTHING");
+  merge.commit();
+  o.imported = static_cast<std::uint64_t>(r.affected_rows());
+  o.present = rows - o.imported;
+  return o;
+}
+
+// A batch through write_rows; when PostgreSQL refuses one of its rows (e.g. a
+// 2025-02-30 timestamp), row by row so only that row is rejected.
+BatchOutcome write_batch(pqxx::dbtransaction& tx, const std::string& table,
+                         const std::string& stage, const Batch& batch,
+                         const std::function<void(const ImportReject&)>& on_reject) {
+  try {
+    return write_rows(tx, table, stage, batch.copy_text, batch.rowids.size());
+  } catch (const pqxx::sql_error&) {
+  }
+  BatchOutcome o;
+  const auto lines = batch.lines();
+  for (std::size_t i = 0; i < lines.size(); ++i) {
+    try {
+      const auto r = write_rows(tx, table, stage, std::string(lines[i]), 1);
+      o.imported += r.imported;
+      o.present += r.present;
+    } catch (const pqxx::sql_error& e) {
+      ++o.rejected;
+      if (on_reject) on_reject({"metrics", batch.rowids[i], e.what(), {std::string(lines[i])}});
+    }
+  }
+  return o;
+}
+
+// Recreates the indexes dropped for a bulk load. Duplicates in the file stop the
+// unique one: they are removed (the first copy stays) and counted, then it is
+// built again. Returns the rows removed.
+std::uint64_t rebuild_indexes(pqxx::dbtransaction& tx, const std::string& table,
+                              const std::vector<std::pair<std::string, std::string>>& indexes) {
+  tx.exec0("SET LOCAL maintenance_work_mem = '256MB'");
+  std::uint64_t removed = 0;
+  for (const auto& [name, definition] : indexes) {
+    try {
+      pqxx::subtransaction build(tx, "import_index");
+      build.exec0(definition);
+      build.commit();
+      continue;
+    } catch (const pqxx::unique_violation&) {
+    }
+    // Groups of equal rows, then every row of a group but its first (columnwise
+    // equality, so the join can hash).
+    const auto mine = schema::system_metrics_identity();
+    const auto theirs = schema::system_metrics_identity("t.");
+    std::string parts, match;
+    for (std::size_t i = 0; i < mine.size(); ++i) {
+      parts += mine[i] + " AS k" + std::to_string(i) + ", ";
+      match += theirs[i] + " = d.k" + std::to_string(i) + " AND ";
+    }
+    const auto r = tx.exec0(
+        "DELETE FROM " + table + " t USING (SELECT " + parts + "min(ctid) AS keep FROM " + table +
+        " GROUP BY 1, 2, 3, 4 HAVING count(*) > 1) d WHERE " + match + "t.ctid <> d.keep");
+    removed += static_cast<std::uint64_t>(r.affected_rows());
+    tx.exec0(definition);
+  }
+  return removed;
+}
+
+// Imports one of the small tables row by row: `check` returns the reason to reject
+// a row, or the statement that inserts it (ON CONFLICT DO NOTHING, so an insert
+// that changes nothing means the row was already there).
+using RowInsert = std::function<pqxx::result(pqxx::transaction_base&)>;
+using RowCheck = std::function<std::variant<std::string, RowInsert>(const SqliteStatement&)>;
+
+ImportTableSummary import_rows(const SqliteFile& file, pqxx::connection& conn,
+                               const ImportOptions& options, const char* table,
+                               const std::string& columns, const RowCheck& check) {
+  auto sum = summary_for(table);
+  const auto start = Clock::now();
+  SqliteStatement s(file.handle(), "SELECT rowid, " + columns + " FROM " + table);
+  pqxx::work tx(conn);
+  while (s.step()) {
+    ++sum.read;
+    const auto reject = [&](std::string why) {
+      ++sum.rejected;
+      if (!options.on_reject) return;
+      std::vector<std::string> values;
+      for (int c = 1; c < s.columns(); ++c) values.push_back(display(s, c));
+      options.on_reject({table, s.int64(0), std::move(why), std::move(values)});
+    };
+    auto checked = check(s);
+    if (auto* why = std::get_if<std::string>(&checked)) {
+      reject(*why);
+      continue;
+    }
+    if (options.dry_run) continue;
+    try {
+      pqxx::subtransaction one(tx, "import_row");
+      const auto r = std::get<RowInsert>(checked)(one);
+      one.commit();
+      (r.affected_rows() == 1 ? sum.imported : sum.already_present) += 1;
+    } catch (const pqxx::sql_error& e) {
+      reject(e.what());
+    }
+  }
+  tx.commit();
+  sum.seconds = seconds_since(start);
+  return sum;
+}
+
+const char* const kBadTimestamp = "is not YYYY-MM-DD HH:MM:SS[.ffffff]";
+
+ImportTableSummary import_config_cache(const SqliteFile& file, pqxx::connection& conn,
+                                       const ImportOptions& options) {
+  return import_rows(
+      file, conn, options, "config_cache", "key, value, last_updated",
+      [](const SqliteStatement& s) -> std::variant<std::string, RowInsert> {
+        if (s.is_null(1) || s.text(1).empty()) return "key is empty";
+        std::optional<std::string> ts;
+        if (!s.is_null(3)) {
+          ts = naive_timestamp(s.text(3));
+          if (!ts) return std::string("last_updated ") + kBadTimestamp;
+        }
+        JsonProbe probe;
+        std::optional<std::string> value;
+        if (!s.is_null(2)) value = as_json(s.text(2), probe);
+        return [key = std::string(s.text(1)), value, ts](pqxx::transaction_base& tx) {
+          return tx.exec_params0(
+              "INSERT INTO config_cache (key, value, last_updated) VALUES "
+              "($1, $2::jsonb, coalesce($3::timestamptz, now())) ON CONFLICT (key) DO NOTHING",
+              key, value ? value->c_str() : nullptr, ts ? ts->c_str() : nullptr);
+        };
+      });
+}
+
+ImportTableSummary import_production_cache(const SqliteFile& file, pqxx::connection& conn,
+                                           const ImportOptions& options, SeenInverters& seen) {
+  return import_rows(
+      file, conn, options, "production_cache",
+      "serial_number, port_number, today_production, total_production, last_updated",
+      [&](const SqliteStatement& s) -> std::variant<std::string, RowInsert> {
+        const auto serial =
+            s.type(1) == SQLITE_TEXT ? normalize_serial(s.text(1)) : std::optional<std::string>{};
+        if (!serial) return "serial_number is not 12 hex digits";
+        if (s.type(2) != SQLITE_INTEGER || s.int64(2) < 1 || s.int64(2) > 99) {
+          return "port_number is not a number from 1 to 99";
+        }
+        const auto energy_ok = [&](int c) {
+          return s.is_null(c) || (s.type(c) == SQLITE_INTEGER && s.int64(c) >= 0);
+        };
+        if (!energy_ok(3) || !energy_ok(4) || (!s.is_null(3) && s.int64(3) > INT32_MAX)) {
+          return "today_production/total_production is not a whole number of Wh";
+        }
+        const auto ts =
+            s.type(5) == SQLITE_TEXT ? naive_timestamp(s.text(5)) : std::optional<std::string>{};
+        if (!ts) return std::string("last_updated ") + kBadTimestamp;
+        const auto port = static_cast<int>(s.int64(2));
+        see(seen, *serial, *ts, port);
+        return [serial = *serial, port, today = s.is_null(3) ? 0 : s.int64(3),
+                total = s.is_null(4) ? 0 : s.int64(4), ts = *ts,
+                reset_hour = options.reset_hour](pqxx::transaction_base& tx) {
+          return tx.exec_params0(
+              "INSERT INTO production_cache (serial_number, port_number, today_production, "
+              "total_production, production_day, last_updated) VALUES ($1, $2, $3, $4, "
+              "($5::timestamp - make_interval(hours => $6))::date, $5::timestamptz) "
+              "ON CONFLICT (serial_number, port_number) DO NOTHING",
+              serial, port, today, total, ts, reset_hour);
+        };
+      });
+}
+
+// A bulk load of system_metrics: one transaction with the table's indexes dropped;
+// finish() rebuilds them and commits. Killed, the transaction leaves the table as
+// it was.
+class BulkLoad {
+ public:
+  // Null when the table already has rows (then each batch commits on its own).
+  static std::unique_ptr<BulkLoad> begin(pqxx::connection& conn, const std::string& table) {
+    auto bulk = std::unique_ptr<BulkLoad>(new BulkLoad(conn, table));
+    bulk->tx_.exec0("LOCK TABLE " + table + " IN ACCESS EXCLUSIVE MODE");
+    if (bulk->tx_.exec1("SELECT EXISTS (SELECT 1 FROM " + table + ")")[0].as<bool>()) {
+      bulk->tx_.commit();
+      return nullptr;
+    }
+    for (const auto& row :
+         bulk->tx_.exec("SELECT indexrelid::regclass::text, pg_get_indexdef(indexrelid) FROM "
+                        "pg_index WHERE indrelid = " +
+                        bulk->tx_.quote(table) + "::regclass")) {
+      bulk->indexes_.emplace_back(row[0].as<std::string>(), row[1].as<std::string>());
+      bulk->tx_.exec0("DROP INDEX " + bulk->indexes_.back().first);
+    }
+    return bulk;
+  }
+  pqxx::work& tx() { return tx_; }
+  // Returns the rows removed as duplicates of others.
+  std::uint64_t finish() {
+    const auto removed = rebuild_indexes(tx_, table_, indexes_);
+    tx_.commit();
+    return removed;
+  }
+
+ private:
+  BulkLoad(pqxx::connection& conn, std::string table) : tx_(conn), table_(std::move(table)) {}
+  pqxx::work tx_;
+  std::string table_;
+  std::vector<std::pair<std::string, std::string>> indexes_;  // name, definition
+};
+
+// metrics -> system_metrics, streamed in batches of COPY text.
+ImportTableSummary import_metrics(const SqliteFile& file, pqxx::connection& conn,
+                                  const ImportOptions& options, SeenInverters& seen) {
+  auto sum = summary_for("metrics");
+  const auto start = Clock::now();
+  const auto total = static_cast<std::uint64_t>(file.count("metrics"));
+  const std::string table(schema::kSystemMetrics);
+  const std::string stage = "smiles_import_stage";
+  std::unique_ptr<BulkLoad> bulk;
+  if (!options.dry_run) {
+    pqxx::nontransaction(conn).exec0("CREATE TEMP TABLE IF NOT EXISTS " + stage + " (LIKE " +
+                                     table + ")");
+    if (total >= options.bulk_min_rows) bulk = BulkLoad::begin(conn, table);
+  }
+  MetricsReader reader(file, options.batch_rows, options.on_reject);
+  std::uint64_t done = 0;
+  while (auto batch = reader.next()) {
+    if (!options.dry_run) {
+      std::optional<pqxx::work> own;
+      pqxx::dbtransaction& tx = bulk ? bulk->tx() : own.emplace(conn);
+      const auto o = write_batch(tx, table, stage, *batch, options.on_reject);
+      if (own) own->commit();
+      sum.imported += o.imported;
+      sum.already_present += o.present;
+      sum.rejected += o.rejected;
+    }
+    done += batch->rowids.size();
+    if (options.on_progress) {
+      options.on_progress(
+          {"metrics", done + reader.rejected() + reader.duplicates(), total, seconds_since(start)});
+    }
+  }
+  if (bulk) {
+    const auto removed = bulk->finish();
+    sum.imported -= removed;
+    sum.already_present += removed;
+  }
+  sum.read = reader.read();
+  sum.rejected += reader.rejected();
+  sum.already_present += reader.duplicates();
+  for (const auto& [serial, s] : reader.seen()) {
+    see(seen, serial, s.first, s.max_port);
+    see(seen, serial, s.last, s.max_port);
+  }
+  sum.seconds = seconds_since(start);
+  return sum;
+}
+
+// Inverters for every serial met: type from the serial, first/last seen widened.
+// Returns how many were new.
+std::uint64_t add_inverters(pqxx::connection& conn, const SeenInverters& seen) {
+  std::uint64_t added = 0;
+  pqxx::work tx(conn);
+  for (const auto& [serial, s] : seen) {
+    const auto r = tx.exec_params1(
+        "INSERT INTO inverters (serial_number, inverter_type, port_count, first_seen, last_seen) "
+        "VALUES ($1, $2, $3, $4::timestamptz, $5::timestamptz) ON CONFLICT (serial_number) DO "
+        "UPDATE SET first_seen = least(inverters.first_seen, excluded.first_seen), "
+        "last_seen = greatest(inverters.last_seen, excluded.last_seen), "
+        "port_count = greatest(inverters.port_count, excluded.port_count) "
+        "RETURNING (xmax = 0)",
+        serial, std::string(family_for_serial(serial).inverter_type),
+        static_cast<int>(std::clamp(s.max_port, 0L, 99L)), s.first, s.last);
+    if (r[0].as<bool>()) ++added;
+  }
+  tx.commit();
+  return added;
+}
+
+}  // namespace
+
+void set_time_zone(pqxx::connection& c, const std::string& tz) {
+  pqxx::nontransaction tx(c);
+  if (tx.exec_params1("SELECT count(*) FROM pg_timezone_names WHERE name = $1", tz)[0].as<int>() ==
+      0) {
+    throw ConfigError("unknown time zone '" + tz + "' (use a name such as Europe/Berlin or UTC)");
+  }
+  tx.exec0("SET TIME ZONE " + tx.quote(tz));
+}
+
+ImportReport import_file(const SqliteFile& file, pqxx::connection& conn,
+                         const ImportOptions& options) {
+  const auto present = check_source_shape(file);
+  ImportReport report;
+  report.dry_run = options.dry_run;
+  SeenInverters seen;
+  report.tables.push_back(import_config_cache(file, conn, options));
+  report.tables.push_back(import_production_cache(file, conn, options, seen));
+  if (present.at("metrics")) {
+    report.tables.push_back(import_metrics(file, conn, options, seen));
+  } else {
+    auto missing = summary_for("metrics");
+    missing.missing = true;
+    report.tables.push_back(missing);
+  }
+  if (!options.dry_run && !seen.empty()) report.inverters_added = add_inverters(conn, seen);
+  return report;
+}
+
+}  // namespace smiles::storage::sqlite_v1
