@@ -93,7 +93,10 @@ class Session : public std::enable_shared_from_this<Session> {
   // `regular`: holds a slot of `client` (else a limited session: one request, short
   // read, probe paths only).
   Session(tcp::socket&& socket, HttpServer::Impl* server, bool regular, net::ip::address client)
-      : stream_(std::move(socket)), server_(server), regular_(regular), client_(client) {}
+      : stream_(std::move(socket)),
+        server_(server),
+        regular_(regular),
+        client_(std::move(client)) {}
 
   ~Session() {
     if (regular_) server_->give_slot(client_);

@@ -41,9 +41,8 @@ void LiveState::record_success(const DtuReading& reading) {
   }
 }
 
-void LiveState::record_failure(const std::string& dtu, std::string_view kind,
-                               const std::string& message, Timestamp when, std::string_view status,
-                               bool same_cause) {
+void LiveState::record_failure(const std::string& dtu, const std::string& message, Timestamp when,
+                               std::string_view status, bool same_cause) {
   std::lock_guard lock(mutex_);
   auto& h = health_[dtu];
   h.name = dtu;
@@ -52,7 +51,6 @@ void LiveState::record_failure(const std::string& dtu, std::string_view kind,
   ++h.error_count;
   if (same_cause && !h.last_error.empty()) return;
   h.last_error = message;
-  h.last_error_kind = std::string(kind);
   h.last_error_time = when;
 }
 

@@ -174,6 +174,7 @@ int run_serve(const SettingLookup& lookup) {
         address, b.clock, b.config.query_period, b));
   }
   std::vector<std::jthread> poll_threads;
+  poll_threads.reserve(pollers.size());
   for (auto& p : pollers) {
     poll_threads.emplace_back([&p](const std::stop_token& stop) { p->run(stop); });
   }

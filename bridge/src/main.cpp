@@ -1,8 +1,8 @@
 #include <CLI/CLI.hpp>
-#include <cstdlib>
 #include <iostream>
 
 #include "commands.h"
+#include "env_config.h"
 #include "logging.h"
 #include "smiles/core/error.h"
 #include "version.h"
@@ -15,13 +15,16 @@ int main(int argc, char** argv) {
       "hoymiles-smiles"};
   app.set_version_flag("--version", std::string("hoymiles-smiles ") + smiles::kVersion);
   app.require_subcommand(1);
-  std::string log_level = "info";
-  if (const char* env = std::getenv("LOG_LEVEL"); env != nullptr && *env != '\0') log_level = env;
+  const auto env = process_environment();
+  const auto env_or = [&env](std::string_view name, std::string_view fallback) {
+    auto v = env(name);
+    return v && !v->empty() ? *v : std::string(fallback);
+  };
+  std::string log_level = env_or("LOG_LEVEL", "info");
   app.add_option("--log-level", log_level,
                  "trace, debug, info, warn, error, critical or off [env: LOG_LEVEL]")
       ->capture_default_str();
-  std::string log_format = "text";
-  if (const char* env = std::getenv("LOG_FORMAT"); env != nullptr && *env != '\0') log_format = env;
+  std::string log_format = env_or("LOG_FORMAT", "text");
   app.add_option("--log-format", log_format,
                  "text or json, one object per line (standard = text) [env: LOG_FORMAT]")
       ->capture_default_str();

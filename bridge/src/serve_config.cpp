@@ -38,9 +38,10 @@ struct Reader {
     auto v = raw(env);
     return v ? v->first : std::move(fallback);
   }
-  [[noreturn]] static void bad(const std::pair<std::string, std::string>& v, const Setting& s,
+  // Only typed settings (numbers, booleans) come here, and none of them is a secret.
+  [[noreturn]] static void bad(const std::pair<std::string, std::string>& v,
                                const std::string& what) {
-    throw ConfigError(v.second + " " + what + ", got '" + (s.secret ? "***" : v.first) + "'");
+    throw ConfigError(v.second + " " + what + ", got '" + v.first + "'");
   }
   long integer(std::string_view env, long fallback, long lo, long hi) const {
     auto v = raw(env);
@@ -49,8 +50,7 @@ struct Reader {
     const auto* end = v->first.data() + v->first.size();
     auto [ptr, ec] = std::from_chars(v->first.data(), end, n);
     if (ec != std::errc() || ptr != end || n < lo || n > hi) {
-      bad(*v, setting(env),
-          "must be a whole number from " + std::to_string(lo) + " to " + std::to_string(hi));
+      bad(*v, "must be a whole number from " + std::to_string(lo) + " to " + std::to_string(hi));
     }
     return n;
   }
@@ -61,9 +61,8 @@ struct Reader {
     const auto* end = v->first.data() + v->first.size();
     auto [ptr, ec] = std::from_chars(v->first.data(), end, d);
     if (ec != std::errc() || ptr != end || !std::isfinite(d) || d < lo || d > hi) {
-      bad(*v, setting(env),
-          "must be a number of seconds from " + std::to_string(lo).substr(0, 5) + " to " +
-              std::to_string(static_cast<long>(hi)));
+      bad(*v, "must be a number of seconds from " + std::to_string(lo).substr(0, 5) + " to " +
+                  std::to_string(static_cast<long>(hi)));
     }
     return d;
   }
@@ -75,7 +74,7 @@ struct Reader {
                    [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
     if (s == "true" || s == "1" || s == "yes" || s == "on") return true;
     if (s == "false" || s == "0" || s == "no" || s == "off") return false;
-    bad(*v, setting(env), "must be true or false");
+    bad(*v, "must be true or false");
   }
 };
 
@@ -224,7 +223,7 @@ ServeConfig serve_config_from(const SettingLookup& lookup) {
   c.production = production_rules_from(lookup);
   c.http_host = r.text("HEALTH_HOST", c.http_host);
   c.http_port = static_cast<std::uint16_t>(r.integer("HEALTH_PORT", 8080, 0, 65535));
-  c.health_stale = std::chrono::seconds{r.integer("HEALTH_STALE_SECONDS", 300, 1, 86400 * 7)};
+  c.health_stale = std::chrono::seconds{r.integer("HEALTH_STALE_SECONDS", 300, 1, 86400L * 7)};
   c.http_read_timeout = std::chrono::seconds{r.integer("HTTP_READ_TIMEOUT", 15, 1, 3600)};
   c.http_max_connections = static_cast<int>(r.integer("HTTP_MAX_CONNECTIONS", 256, 1, 100000));
   c.http_max_connections_set = r.raw("HTTP_MAX_CONNECTIONS").has_value();

@@ -28,16 +28,15 @@ struct Setting {
   std::string_view flag;
   std::string_view default_text;  // as shown in --help ("" = unset)
   std::string_view help;
-  bool secret = false;  // never printed back
 };
 
 inline constexpr std::array<Setting, 39> kSettings{{
-    {"DATABASE_URL", "--database-url", "", "PostgreSQL URL; when set, DB_* are ignored", true},
+    {"DATABASE_URL", "--database-url", "", "PostgreSQL URL; when set, DB_* are ignored"},
     {"DB_HOST", "--db-host", "localhost", "PostgreSQL host"},
     {"DB_PORT", "--db-port", "5432", "PostgreSQL port"},
     {"DB_NAME", "--db-name", "hoymiles", "database name"},
     {"DB_USER", "--db-user", "hoymiles", "database user"},
-    {"DB_PASSWORD", "--db-password", "", "database password", true},
+    {"DB_PASSWORD", "--db-password", "", "database password"},
     {"DB_POOL_SIZE", "--db-pool-size", "5", "connections kept open"},
     {"DB_MAX_OVERFLOW", "--db-max-overflow", "10",
      "extra connections under load, closed after 30 s idle"},
@@ -83,7 +82,7 @@ inline constexpr std::array<Setting, 39> kSettings{{
      "answered, the rest get 503"},
     {"HTTP_MAX_CONNECTIONS_PER_CLIENT", "--http-max-connections-per-client", "64",
      "open HTTP connections of one client address at most (same treatment beyond it)"},
-    {"API_TOKEN", "--api-token", "", "bearer token required for /api/* and /stats", true},
+    {"API_TOKEN", "--api-token", "", "bearer token required for /api/* and /stats"},
     {"CORS_ALLOW_ORIGIN", "--cors-allow-origin", "*",
      "Access-Control-Allow-Origin of /api/* answers; empty: none"},
     {"PROTECT_ALL", "--protect-all", "false", "require the token on /health, /ready, /metrics too"},

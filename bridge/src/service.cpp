@@ -282,8 +282,7 @@ void Service::on_reading(DtuReading& reading, double seconds) {
 }
 
 void Service::on_failure(const std::string& dtu, const PollFailure& failure, double seconds) {
-  live.record_failure(dtu, failure.kind, failure.message, clock->wall_now(), failure.state,
-                      failure.skipped);
+  live.record_failure(dtu, failure.message, clock->wall_now(), failure.state, failure.skipped);
   metrics.poll(dtu, failure.kind, seconds);
 }
 

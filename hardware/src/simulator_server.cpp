@@ -52,7 +52,7 @@ bool wait_readable(int fd, const std::atomic<bool>& stopping, bool& readable) {
 }  // namespace
 
 struct SimulatorServer::Impl {
-  explicit Impl(SimulatedDtu d, FaultOptions f) : dtu(std::move(d)), faults(std::move(f)) {}
+  explicit Impl(SimulatedDtu d, FaultOptions f) : dtu(std::move(d)), faults(f) {}
 
   SimulatedDtu dtu;
   mutable std::mutex mutex;  // guards faults, counters
@@ -207,7 +207,7 @@ struct SimulatorServer::Impl {
 };
 
 SimulatorServer::SimulatorServer(SimulatedDtu dtu, FaultOptions faults)
-    : impl_(std::make_unique<Impl>(std::move(dtu), std::move(faults))) {}
+    : impl_(std::make_unique<Impl>(std::move(dtu), faults)) {}
 
 SimulatorServer::~SimulatorServer() { stop(); }
 

@@ -17,10 +17,10 @@ namespace smiles::storage::legacy {
 enum class Kind { kText, kInteger, kNumber, kTime, kJson };
 
 struct LegacyColumn {
-  const char* name;
-  Kind kind;
-  const char* ddl;     // the declaration in the Python DDL
-  bool needed = true;  // adoption cannot do without it
+  const char* name = "";
+  Kind kind = Kind::kText;
+  const char* ddl = "";  // the declaration in the Python DDL
+  bool needed = true;    // adoption cannot do without it
 };
 
 struct LegacyTable {

@@ -54,7 +54,7 @@ std::string fallback_join(const std::string& table) {
 std::string value(const Found& f, const std::string& table, const std::string& name) {
   if (!f.has(table, name)) return "NULL";
   const auto& type = f.tables.at(table).at(name);
-  const std::string c = "l.\"" + name + "\"";
+  std::string c = "l.\"" + name + "\"";
   const LegacyTable* spec = nullptr;
   for (const auto& t : legacy_tables()) {
     if (table == t.name) spec = &t;
@@ -76,6 +76,7 @@ std::string value(const Found& f, const std::string& table, const std::string& n
 
 std::string family_sql(const std::string& serial) {
   std::vector<const FamilyRule*> rules;
+  rules.reserve(kFamilyRules.size());
   for (const auto& r : kFamilyRules) rules.push_back(&r);
   std::sort(rules.begin(), rules.end(), [](const FamilyRule* a, const FamilyRule* b) {
     return a->serial_prefix.size() > b->serial_prefix.size();

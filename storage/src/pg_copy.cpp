@@ -50,6 +50,7 @@ std::vector<std::string> PgCopyConnection::column(const std::string& sql) {
   Result r(PQexec(conn_, sql.c_str()), &PQclear);
   if (PQresultStatus(r.get()) != PGRES_TUPLES_OK) fail(sql.substr(0, 80), r.get());
   std::vector<std::string> out;
+  out.reserve(static_cast<std::size_t>(PQntuples(r.get())));
   for (int i = 0; i < PQntuples(r.get()); ++i) out.emplace_back(PQgetvalue(r.get(), i, 0));
   return out;
 }

@@ -298,15 +298,8 @@ ReadingWriter::ReadingWriter(ConnectionPool& pool, ProductionRules rules)
 void ReadingWriter::write(std::span<const DtuReading> readings) {
   if (readings.empty()) return;
   std::vector<std::string> times;
-  std::uint64_t port_rows = 0;
   times.reserve(readings.size());
-  for (const auto& r : readings) {
-    times.push_back(format_iso8601_utc(r.timestamp));
-    for (const auto& i : r.inverters) {
-      port_rows += i.ports.size();
-    }
-  }
-  bool replayed = false;
+  for (const auto& r : readings) times.push_back(format_iso8601_utc(r.timestamp));
   try {
     pool_.run([&](pqxx::connection& c) {
       // Planned once per connection (libpqxx prepares lazily and ignores repeats).
@@ -319,7 +312,7 @@ void ReadingWriter::write(std::span<const DtuReading> readings) {
       // Fresh readings go straight in: as fast as plain COPY. A batch that overlaps
       // stored rows (a replay) fails on the key, rolls back to the savepoint and
       // goes through staging with ON CONFLICT DO NOTHING instead.
-      replayed = false;
+      bool replayed = false;
       try {
         pqxx::subtransaction fast(tx, "fast_copy");
         copy_rows(fast, readings, times, "inverter_data", "port_data");
@@ -337,39 +330,7 @@ void ReadingWriter::write(std::span<const DtuReading> readings) {
       tx.commit();
     });
   } catch (const pqxx::sql_error& e) {
-    std::lock_guard lock(mutex_);
-    ++stats_.failures;
     throw StorageError(std::string("storing readings failed: ") + e.what());
-  } catch (const Error&) {
-    std::lock_guard lock(mutex_);
-    ++stats_.failures;
-    throw;
-  }
-  std::lock_guard lock(mutex_);
-  ++stats_.batches;
-  stats_.readings += readings.size();
-  stats_.port_rows += port_rows;
-  if (replayed) ++stats_.replayed_batches;
-}
-
-WriterStats ReadingWriter::stats() const {
-  std::lock_guard lock(mutex_);
-  return stats_;
-}
-
-void validate_production_rules(ConnectionPool& pool, const ProductionRules& rules) {
-  if (rules.reset_hour < 0 || rules.reset_hour > 23) throw ConfigError("RESET_HOUR must be 0..23");
-  bool known = false;
-  pool.run([&](pqxx::connection& c) {
-    pqxx::read_transaction tx(c);
-    known = tx.exec_params1("SELECT count(*) > 0 FROM pg_timezone_names WHERE name = $1",
-                            rules.timezone)[0]
-                .as<bool>();
-  });
-  if (!known) {
-    throw ConfigError("TIMEZONE '" + rules.timezone +
-                      "' is not a time zone PostgreSQL knows (use an IANA name such as "
-                      "Europe/Berlin or UTC)");
   }
 }
 

@@ -58,7 +58,7 @@ std::uint64_t file_size(int fd, const std::filesystem::path& path) {
 // Offset of the next record magic at or after `from`, searching in 64 KiB windows.
 std::optional<std::uint64_t> find_magic(int fd, std::uint64_t from, std::uint64_t size,
                                         const std::filesystem::path& path) {
-  std::vector<std::uint8_t> window(64 * 1024);
+  std::vector<std::uint8_t> window(std::size_t{64} * 1024);
   while (from + kMagic.size() <= size) {
     const auto n = static_cast<std::size_t>(std::min<std::uint64_t>(window.size(), size - from));
     if (!read_at(fd, from, {window.data(), n}, path)) return std::nullopt;

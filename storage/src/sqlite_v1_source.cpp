@@ -10,7 +10,7 @@ namespace smiles::storage::sqlite_v1 {
 
 namespace {
 
-// The v1 tables and the columns each must have (storage.md).
+// The v1 tables and the columns each must have (as the S-Miles v1 bridge created them).
 struct SourceTable {
   const char* name;
   std::vector<const char*> columns;

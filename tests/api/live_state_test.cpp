@@ -32,7 +32,7 @@ TEST(LiveState, LatestValuesAndHealth) {
   EXPECT_EQ(inv->first_seen, utc("2026-06-01T10:00:00"));
   EXPECT_EQ(inv->timestamp, utc("2026-06-01T10:01:00"));
   EXPECT_EQ(inv->latest.ports[0].pv_power_w, 201);
-  live.record_failure("roof", "timeout", "no answer", utc("2026-06-01T10:02:00"));
+  live.record_failure("roof", "no answer", utc("2026-06-01T10:02:00"));
   const auto h = live.health()[0];
   EXPECT_EQ(h.status, "error");
   EXPECT_EQ(h.query_count, 3U);

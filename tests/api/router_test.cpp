@@ -104,7 +104,7 @@ TEST_F(RouterTest, HealthAnswersLikeThePythonBridge) {
   EXPECT_EQ(dtu["seconds_since_last_success"], 151);  // 2 min 31 s, truncated as Python did
   EXPECT_TRUE(dtu["query_count"].is_number_integer());
 
-  live.record_failure("DTU", "timeout", "no answer", utc("2026-06-01T10:03:00"), "backoff");
+  live.record_failure("DTU", "no answer", utc("2026-06-01T10:03:00"), "backoff");
   j = json::parse(get("/health", options).body);
   EXPECT_EQ(j["dtus"]["DTU"]["status"], "error");
   EXPECT_EQ(j["dtus"]["DTU"]["state"], "backoff");

@@ -45,7 +45,7 @@ TEST_F(WriterTest, StoresOneInverterRowPerPollAndOnePortRowPerPort) {
               "FROM port_data LIMIT 1"),
             "2026-06-01 10:00:00");
   EXPECT_EQ(q("SELECT pv_current FROM port_data LIMIT 1"), "7.31");
-  EXPECT_EQ(writer.stats().port_rows, 12U);
+  EXPECT_EQ(q("SELECT count(*) FROM port_data"), "12");
 }
 
 TEST_F(WriterTest, ReplayWritesNoDuplicates) {
@@ -98,17 +98,6 @@ TEST_F(WriterTest, OneBatchSpanningMidnightKeepsTheLatestDay) {
   writer.write(batch);
   EXPECT_EQ(cache("today_production"), "15");
   EXPECT_EQ(cache("production_day"), "2026-06-02");
-}
-
-TEST_F(WriterTest, UnknownTimeZoneIsRefusedByName) {
-  EXPECT_NO_THROW(validate_production_rules(pool, {0, "Europe/Berlin"}));
-  try {
-    validate_production_rules(pool, {0, "Mars/Olympus"});
-    FAIL();
-  } catch (const ConfigError& e) {
-    EXPECT_NE(std::string(e.what()).find("TIMEZONE 'Mars/Olympus'"), std::string::npos);
-  }
-  EXPECT_THROW(ReadingWriter(pool, {24, "UTC"}), ConfigError);
 }
 
 }  // namespace

@@ -63,14 +63,15 @@ RegisterPayload DtuClient::request(std::uint16_t address, std::uint16_t count) {
     } catch (const Error& e) {
       last_answer_ = clock_->steady_now();
       const auto kind = e.kind();
-      if (kind == "timeout")
+      if (kind == "timeout") {
         ++stats_.timeouts;
-      else if (kind == "frame")
+      } else if (kind == "frame") {
         ++stats_.frame_errors;
-      else if (kind == "exception")
+      } else if (kind == "exception") {
         ++stats_.exceptions;
-      else if (kind == "connection")
+      } else if (kind == "connection") {
         ++stats_.connection_errors;
+      }
       if (!e.retryable() || attempt >= options_.retries) throw;
     }
   }

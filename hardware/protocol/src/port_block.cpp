@@ -97,7 +97,7 @@ std::array<std::uint8_t, kPortBlockBytes> encode_port_block(const RawPortBlock& 
   for (const auto& spec : kPortBlockMap) {
     if (spec.encoding == Encoding::kHexBytes) {
       const auto serial = normalize_serial(raw.serial_number);
-      if (!serial || serial->size() != spec.width * 2U) {
+      if (!serial || serial->size() != std::size_t{spec.width} * 2U) {
         throw DataError("serial must be 12 hex digits: '" + raw.serial_number + "'");
       }
       for (std::size_t i = 0; i < spec.width; ++i) {

@@ -1,5 +1,5 @@
 // JSON views of readings. Field names here are the compatibility contract with
-// existing Home Assistant setups (see shared/design/api.md): add, never rename.
+// existing Home Assistant setups (README, "HTTP API"): add, never rename.
 //
 // Each view's fields are listed once, in a visitor (`*_fields`), and rendered
 // either into an nlohmann::json document or, for answers with many rows (history),

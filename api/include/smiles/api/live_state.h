@@ -27,7 +27,6 @@ struct DtuHealth {
   std::uint64_t query_count = 0;
   std::uint64_t error_count = 0;
   std::string last_error;
-  std::string last_error_kind;
 };
 
 struct InverterView {
@@ -65,8 +64,8 @@ class LiveState {
   void record_success(const DtuReading& reading);
   // A failed poll. With `same_cause` (a poll skipped while backing off) the last
   // error and its time stay those of the failure that caused it.
-  void record_failure(const std::string& dtu, std::string_view kind, const std::string& message,
-                      Timestamp when, std::string_view status = "error", bool same_cause = false);
+  void record_failure(const std::string& dtu, const std::string& message, Timestamp when,
+                      std::string_view status = "error", bool same_cause = false);
   // Starting values after a restart (the state file, the database): per port and per
   // inverter the newer of what is known and `state` wins.
   void seed(const ServedState& state);

@@ -20,14 +20,6 @@ class ReadingSink {
   virtual void write(std::span<const DtuReading> readings) = 0;
 };
 
-struct WriterStats {
-  std::uint64_t batches = 0;
-  std::uint64_t readings = 0;   // DtuReadings written
-  std::uint64_t port_rows = 0;  // port rows offered (duplicates included)
-  std::uint64_t failures = 0;
-  std::uint64_t replayed_batches = 0;  // batches that overlapped stored rows
-};
-
 // Thread-safe (each write uses its own pooled connection).
 //
 // production_cache rules: total never decreases; readings of unlinked inverters or
@@ -41,16 +33,10 @@ class ReadingWriter final : public ReadingSink {
   // Throws DatabaseUnavailable (connectivity: spool and retry later) or
   // StorageError (the database refused the data).
   void write(std::span<const DtuReading> readings) override;
-  [[nodiscard]] WriterStats stats() const;
 
  private:
   ConnectionPool& pool_;
   ProductionRules rules_;
-  mutable std::mutex mutex_;
-  WriterStats stats_;
 };
-
-// Throws ConfigError unless PostgreSQL knows the time zone and the hour is 0..23.
-void validate_production_rules(ConnectionPool& pool, const ProductionRules& rules);
 
 }  // namespace smiles::storage
