@@ -44,6 +44,19 @@ grep -q "scripts/build" "$src/deploy/Dockerfile" || fail "the build stage does n
 for dir in $(sed -n 's/^ *add_subdirectory(\([a-z]*\))$/\1/p' "$src/CMakeLists.txt") tests bench; do
   grep -q "^COPY $dir/ $dir/" "$src/deploy/Dockerfile" || fail "the Dockerfile does not copy $dir/"
 done
+# ...and what it copies is enough: the build context made of exactly its COPY lines
+# configures as scripts/build configures it (a missing cmake/ once broke the image).
+ctx="$tmp/context"
+mkdir -p "$ctx"
+while read -r from to; do
+  [[ "$to" == "./" ]] && to="$from"
+  mkdir -p "$ctx/$(dirname "$to")"
+  cp -r "$src/$from" "$ctx/${to%/}"
+done < <(sed -n '/^FROM debian:12 AS build/,/^FROM /s/^COPY \([^-][^ ]*\) \([^ ]*\)$/\1 \2/p' "$src/deploy/Dockerfile")
+cmake -S "$ctx" -B "$ctx/build-release" -DCMAKE_BUILD_TYPE=Release -DSMILES_BUILD_TESTS=OFF \
+  -DSMILES_BUILD_BENCH=OFF >"$tmp/configure.log" 2>&1 ||
+  { tail -20 "$tmp/configure.log"; fail "the Dockerfile's build stage does not configure from what it copies"; }
+ok "the Dockerfile's build stage configures from exactly what it copies"
 for lib in $(readelf -d "$SMILES_CLI" | awk '/NEEDED/ {gsub(/[][]/, "", $5); print $5}'); do
   path="$(ldd "$SMILES_CLI" | awk -v l="$lib" '$1 == l {print $3}')"
   pkg="$( (dpkg -S "$path" || dpkg -S "$(realpath "$path")") 2>/dev/null | head -1 | cut -d: -f1)"
