@@ -266,7 +266,7 @@ void BridgeMetrics::reading(const DtuReading& r, const std::vector<ProductionEnt
   }
 }
 
-void BridgeMetrics::modbus(const std::string& dtu, const ModbusCounts& c) {
+void BridgeMetrics::modbus(const std::string& dtu, const DtuClientStats& c) {
   std::lock_guard lock(impl_->mutex);
   auto add = [&](Family<Counter>& family, const std::map<std::string, std::string>& labels,
                  const std::string& key, std::uint64_t total) {

@@ -42,11 +42,10 @@ Poller::SteadyTime Poller::poll_once() {
     sink_.on_reading(reading, elapsed());
   } catch (const Error& e) {
     const double seconds = elapsed();
-    PollFailure failure{std::string(e.kind()), e.what(), "error",
-                        dynamic_cast<const protocol::BackingOff*>(&e) != nullptr};
+    PollFailure failure{std::string(e.kind()), e.what(), "error"};
     if (failure.kind == "not_mapped") {
       failure.state = "not_mapped";
-    } else if (failure.skipped) {
+    } else if (dynamic_cast<const protocol::BackingOff*>(&e) != nullptr) {
       failure.state = "backoff";
     }
     state = failure.state;

@@ -23,7 +23,6 @@ struct PollFailure {
   // "error" (the DTU was asked and failed), "backoff" (a poll skipped while the client
   // waits out its reconnect delay: the line was not touched) or "not_mapped".
   std::string state;
-  bool skipped = false;  // the "backoff" case
 };
 
 // Where poll outcomes go (the service: live state, metrics, storage). Called from the
@@ -35,7 +34,7 @@ class PollSink {
   virtual void on_reading(DtuReading& reading, double seconds) = 0;
   virtual void on_failure(const std::string& dtu, const PollFailure& failure, double seconds) = 0;
   // After every poll, good or not: the client's counters so far.
-  virtual void on_client_stats(const std::string& dtu, const protocol::DtuClientStats& stats) = 0;
+  virtual void on_client_stats(const std::string& dtu, const DtuClientStats& stats) = 0;
 };
 
 class Poller {
@@ -58,7 +57,6 @@ class Poller {
   // "" before the first poll, then "ok", "error", "backoff" or "not_mapped"
   // (see PollFailure::state).
   [[nodiscard]] const std::string& state() const { return state_; }
-  [[nodiscard]] const protocol::DtuClient& client() const { return client_; }
 
  private:
   protocol::DtuClient client_;

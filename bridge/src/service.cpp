@@ -282,13 +282,13 @@ void Service::on_reading(DtuReading& reading, double seconds) {
 }
 
 void Service::on_failure(const std::string& dtu, const PollFailure& failure, double seconds) {
-  live.record_failure(dtu, failure.message, clock->wall_now(), failure.state, failure.skipped);
+  live.record_failure(dtu, failure.message, clock->wall_now(), failure.state,
+                      failure.state == "backoff");
   metrics.poll(dtu, failure.kind, seconds);
 }
 
-void Service::on_client_stats(const std::string& dtu, const protocol::DtuClientStats& c) {
-  metrics.modbus(dtu, {c.requests, c.retries, c.timeouts, c.frame_errors, c.exceptions,
-                       c.connection_errors, c.wrong_byte_count_accepted});
+void Service::on_client_stats(const std::string& dtu, const DtuClientStats& stats) {
+  metrics.modbus(dtu, stats);
 }
 
 }  // namespace smiles::bridge

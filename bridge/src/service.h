@@ -100,7 +100,7 @@ struct Service final : PollSink {
   // is served as the DTU's state.
   void on_reading(DtuReading& reading, double seconds) override;
   void on_failure(const std::string& dtu, const PollFailure& failure, double seconds) override;
-  void on_client_stats(const std::string& dtu, const protocol::DtuClientStats& stats) override;
+  void on_client_stats(const std::string& dtu, const DtuClientStats& stats) override;
 };
 
 }  // namespace smiles::bridge

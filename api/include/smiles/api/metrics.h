@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "smiles/core/dtu_client_stats.h"
 #include "smiles/core/energy.h"
 #include "smiles/core/reading.h"
 
@@ -24,16 +25,6 @@ struct BackendStatus;
 
 // A DTU client's Modbus counters since start (the bridge copies them from the
 // hardware layer's DtuClientStats).
-struct ModbusCounts {
-  std::uint64_t requests = 0;
-  std::uint64_t retries = 0;
-  std::uint64_t timeouts = 0;
-  std::uint64_t frame_errors = 0;
-  std::uint64_t exceptions = 0;
-  std::uint64_t connection_errors = 0;
-  std::uint64_t wrong_byte_count_accepted = 0;  // short answers a real DTU sends, taken
-};
-
 class BridgeMetrics {
  public:
   explicit BridgeMetrics(const std::string& version);
@@ -46,7 +37,7 @@ class BridgeMetrics {
   // Values of a good poll, and the served (monotonic) energy values of its ports.
   void reading(const DtuReading& reading, const std::vector<ProductionEntry>& energy);
   // The Modbus counters of `dtu`'s client, as totals since start.
-  void modbus(const std::string& dtu, const ModbusCounts& counts);
+  void modbus(const std::string& dtu, const DtuClientStats& counts);
   // Where readings went: "stored", "spooled" or "dropped".
   void stored(std::string_view outcome, std::size_t readings);
   void backend(const BackendStatus& status);

@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 
+#include "smiles/core/dtu_client_stats.h"
 #include "smiles/core/reading.h"
 #include "smiles/protocol/register_map.h"
 #include "smiles/protocol/register_reader.h"
@@ -35,22 +36,6 @@ struct DtuClientOptions {
 };
 
 enum class DtuState : std::uint8_t { kIdle, kOk, kNotMapped, kFailing };
-
-// Counters since construction; one reader thread, copied out by value.
-struct DtuClientStats {
-  std::uint64_t polls = 0;
-  std::uint64_t polls_failed = 0;
-  std::uint64_t requests = 0;
-  std::uint64_t retries = 0;
-  std::uint64_t timeouts = 0;
-  std::uint64_t frame_errors = 0;
-  std::uint64_t exceptions = 0;
-  std::uint64_t connection_errors = 0;
-  std::uint64_t wrong_byte_count_accepted = 0;
-  std::uint64_t not_mapped = 0;
-  std::uint64_t backoff_skips = 0;
-  std::uint64_t last_poll_requests = 0;
-};
 
 // Not thread-safe: one DtuClient per polling thread.
 class DtuClient {
