@@ -162,8 +162,53 @@ class Session : public std::enable_shared_from_this<Session> {
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     if (server_->observer) server_->observer(request, response, seconds);
+    if (response.events) return stream(std::move(response), req.version());
     send(std::move(response), regular_ && req.keep_alive(), req.method() == http::verb::head,
          req.version());
+  }
+
+  // Server-Sent Events: the headers, then every message of the subscription, and a
+  // comment when nothing was sent for keep_alive (so proxies and the client see the
+  // stream alive, and a gone client shows as a failed write). The body ends when the
+  // connection closes.
+  void stream(Response response, unsigned version) {
+    events_ = std::move(response.events);
+    std::string head =
+        std::string(version == 10 ? "HTTP/1.0" : "HTTP/1.1") +
+        " 200 OK\r\nServer: hoymiles-smiles\r\nContent-Type: " + response.content_type +
+        "\r\nConnection: close\r\n";
+    for (const auto& [name, value] : response.headers) head += name + ": " + value + "\r\n";
+    head += "\r\n";
+    events_->on_message([weak = weak_from_this()] {
+      if (auto self = weak.lock()) {
+        net::post(self->stream_.get_executor(), [self] { self->event_timer_.cancel(); });
+      }
+    });
+    write_events(std::move(head));
+  }
+
+  void write_events(std::string text) {
+    out_ = std::move(text);
+    stream_.expires_after(server_->options.read_timeout);
+    net::async_write(stream_, net::buffer(out_),
+                     [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                       if (ec) return self->close();
+                       self->wait_for_events();
+                     });
+  }
+
+  void wait_for_events() {
+    if (events_->overflowed()) return close();  // the client does not keep up
+    std::string text;
+    for (const auto& m : events_->take()) text += "event: update\ndata: " + m + "\n\n";
+    if (!text.empty()) return write_events(std::move(text));
+    stream_.expires_never();
+    event_timer_.expires_after(server_->options.event_keep_alive);
+    event_timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
+      if (ec && ec != net::error::operation_aborted) return self->close();
+      if (!ec) return self->write_events(": keep-alive\n\n");
+      self->wait_for_events();  // woken by a message
+    });
   }
 
   static bool eof(const beast::error_code& ec) { return ec == net::error::eof; }
@@ -194,6 +239,9 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   beast::tcp_stream stream_;
+  net::steady_timer event_timer_{stream_.get_executor()};
+  std::shared_ptr<EventSubscription> events_;
+  std::string out_;  // the event text being written
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   HttpServer::Impl* server_;

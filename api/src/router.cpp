@@ -126,30 +126,36 @@ Router::Router(const LiveState& live, storage::ReadModel& history,
 struct Router::Route {
   std::string_view method;  // "GET" (HEAD too) or "POST"
   std::string_view pattern;
-  bool open = false;  // no token needed (unless PROTECT_ALL)
+  Access access = Access::kToken;
   Response (Router::*handler)(const Call&) const = nullptr;
   std::vector<std::string> segments;  // the pattern split once, at start-up
 };
 
 const std::vector<Router::Route>& Router::routes() {
   using Handler = Response (Router::*)(const Call&) const;
-  auto row = [](std::string_view method, std::string_view pattern, bool open, Handler handler) {
-    return Route{method, pattern, open, handler, split_path(std::string(pattern))};
+  auto row = [](std::string_view method, std::string_view pattern, Access access, Handler handler) {
+    return Route{method, pattern, access, handler, split_path(std::string(pattern))};
   };
+  constexpr auto kProbe = Access::kProbe;
+  constexpr auto kToken = Access::kToken;
   static const std::vector<Route> table = {
-      row("GET", "/health", true, &Router::health),
-      row("GET", "/ready", true, &Router::ready),
-      row("GET", "/metrics", true, &Router::metrics),
-      row("GET", "/stats", false, &Router::stats),
-      row("GET", "/api/inverters", false, &Router::inverters),
-      row("GET", "/api/ports", false, &Router::ports),
-      row("GET", "/api/production/current", false, &Router::production_current),
-      row("GET", "/api/production/summary", false, &Router::production_summary),
-      row("GET", "/api/inverters/{serial}", false, &Router::inverter),
-      row("GET", "/api/inverters/{serial}/history", false, &Router::inverter_history),
-      row("GET", "/api/inverters/{serial}/ports", false, &Router::inverter_ports),
-      row("GET", "/api/inverters/{serial}/ports/{port}/history", false, &Router::port_history),
-      row("POST", kPushRegisterPath, false, &Router::register_push),
+      row("GET", "/", Access::kPublic, &Router::dashboard),
+      row("GET", "/health", kProbe, &Router::health),
+      row("GET", "/ready", kProbe, &Router::ready),
+      row("GET", "/metrics", kProbe, &Router::metrics),
+      row("GET", "/stats", kToken, &Router::stats),
+      row("GET", "/api/inverters", kToken, &Router::inverters),
+      row("GET", "/api/ports", kToken, &Router::ports),
+      row("GET", "/api/production/current", kToken, &Router::production_current),
+      row("GET", "/api/production/summary", kToken, &Router::production_summary),
+      row("GET", "/api/energy", kToken, &Router::energy),
+      row("GET", "/api/power", kToken, &Router::power),
+      row("GET", "/api/events", kToken, &Router::events),
+      row("GET", "/api/inverters/{serial}", kToken, &Router::inverter),
+      row("GET", "/api/inverters/{serial}/history", kToken, &Router::inverter_history),
+      row("GET", "/api/inverters/{serial}/ports", kToken, &Router::inverter_ports),
+      row("GET", "/api/inverters/{serial}/ports/{port}/history", kToken, &Router::port_history),
+      row("POST", kPushRegisterPath, kToken, &Router::register_push),
   };
   return table;
 }
@@ -229,8 +235,12 @@ Response Router::answer(const Route* route, Call& call, const std::string& path,
     r.headers.emplace_back("Allow", push_path ? "POST" : "GET, HEAD");
     return r;
   }
-  const bool open_path = route != nullptr && route->open;
-  if (!options_.api_token.empty() && (!open_path || options_.protect_all)) {
+  // The page holds no data (it asks for the token itself); probes are open unless
+  // PROTECT_ALL.
+  const Access access = route != nullptr ? route->access : Access::kToken;
+  const bool needs_token =
+      access == Access::kToken || (access == Access::kProbe && options_.protect_all);
+  if (!options_.api_token.empty() && needs_token) {
     const auto token = bearer_token(request.authorization);
     if (!token || !constant_time_equal(std::string(*token), options_.api_token)) {
       auto r = error_response(401, "unauthorized", "missing or wrong bearer token");
@@ -239,7 +249,7 @@ Response Router::answer(const Route* route, Call& call, const std::string& path,
     }
   }
   try {
-    if (route == nullptr || !route->open) {
+    if (route == nullptr || route->access == Access::kToken) {
       auto parsed = parse_query(query);
       if (!parsed) return error_response(400, "bad_request", "malformed query string");
       call.query = std::move(*parsed);

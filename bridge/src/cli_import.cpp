@@ -223,6 +223,8 @@ int run_import_archive(const ArchiveOptions& o) {
                   static_cast<unsigned long long>(t.differing), t.seconds);
     }
     std::cout << "manifest verified: every table's row count and checksum match\n";
+    const auto days = storage::rebuild_energy_history(pool, settings.rules);
+    std::cout << "energy history rebuilt from the readings: " << days << " closed port-days\n";
     return kExitOk;
   });
 }

@@ -52,6 +52,19 @@ class PushUpdate {
   nlohmann::json last_stats_ = nlohmann::json::object();
 };
 
+// The dashboard's live event (GET /api/events): the same JSON as GET /health,
+// /api/production/summary (null while no energy is known) and /api/inverters.
+std::string live_event(const api::Router& router, const std::string& auth) {
+  auto get = [&](const char* target) { return router.handle({"GET", target, auth, ""}); };
+  const auto summary = get("/api/production/summary");
+  return nlohmann::json{{"type", "update"},
+                        {"health", nlohmann::json::parse(get("/health").body)},
+                        {"summary", summary.status == 200 ? nlohmann::json::parse(summary.body)
+                                                          : nlohmann::json(nullptr)},
+                        {"inverters", nlohmann::json::parse(get("/api/inverters").body)}}
+      .dump();
+}
+
 int run_serve(const SettingLookup& lookup) {
   std::unique_ptr<Service> service;
   try {
@@ -84,6 +97,7 @@ int run_serve(const SettingLookup& lookup) {
     b.live.register_dtu(d.name, protocol::format_dtu_address(d.address));
 
   std::unique_ptr<api::PushHub> push;  // built after the router it reads
+  api::EventFeed events(static_cast<std::size_t>(b.config.http_event_clients));
   api::RouterOptions router_options;
   router_options.version = kVersion;
   router_options.start_time = start_time;
@@ -92,6 +106,7 @@ int run_serve(const SettingLookup& lookup) {
   router_options.protect_all = b.config.protect_all;
   router_options.cors_origin = b.config.cors_origin;
   router_options.register_push = [&b](const std::string& body) { return b.register_push(body); };
+  router_options.subscribe_events = [&events] { return events.subscribe(); };
   router_options.health_extra = [&push](nlohmann::json& health) {
     if (!push) return;
     nlohmann::json receivers = nlohmann::json::array();
@@ -129,6 +144,8 @@ int run_serve(const SettingLookup& lookup) {
   push = std::make_unique<api::PushHub>(push_options, PushUpdate(router, b.config.api_token));
   b.push = push.get();
   b.sync_push_receivers();
+  const std::string auth = b.config.api_token.empty() ? "" : "Bearer " + b.config.api_token;
+  b.on_update = [&events, &router, &auth] { events.publish(live_event(router, auth)); };
   api::HttpServerOptions http_options;
   http_options.host = b.config.http_host;
   http_options.port = b.config.http_port;
@@ -190,6 +207,7 @@ int run_serve(const SettingLookup& lookup) {
   poll_threads.clear();  // joins: an in-flight poll finishes and its reading is stored or spooled
   watcher = {};
   server.stop();  // no more registrations
+  b.on_update = nullptr;
   b.push = nullptr;
   push->stop();
   const auto s = b.durable.stats();

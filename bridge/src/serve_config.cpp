@@ -230,6 +230,7 @@ ServeConfig serve_config_from(const SettingLookup& lookup) {
   c.http_max_connections_per_client =
       static_cast<int>(r.integer("HTTP_MAX_CONNECTIONS_PER_CLIENT", 64, 1, 100000));
   c.http_threads = static_cast<int>(r.integer("HTTP_THREADS", 8, 1, 256));
+  c.http_event_clients = static_cast<int>(r.integer("HTTP_EVENT_CLIENTS", 32, 1, 1000));
   c.api_token = r.text("API_TOKEN", "");
   c.protect_all = r.boolean("PROTECT_ALL", false);
   // Set but empty turns the header off; unset keeps the default.

@@ -30,7 +30,7 @@ struct Setting {
   std::string_view help;
 };
 
-inline constexpr std::array<Setting, 39> kSettings{{
+inline constexpr std::array<Setting, 40> kSettings{{
     {"DATABASE_URL", "--database-url", "", "PostgreSQL URL; when set, DB_* are ignored"},
     {"DB_HOST", "--db-host", "localhost", "PostgreSQL host"},
     {"DB_PORT", "--db-port", "5432", "PostgreSQL port"},
@@ -82,6 +82,8 @@ inline constexpr std::array<Setting, 39> kSettings{{
      "answered, the rest get 503"},
     {"HTTP_MAX_CONNECTIONS_PER_CLIENT", "--http-max-connections-per-client", "64",
      "open HTTP connections of one client address at most (same treatment beyond it)"},
+    {"HTTP_EVENT_CLIENTS", "--http-event-clients", "32",
+     "open live event streams (/api/events, one per dashboard tab) at most; beyond it 503"},
     {"API_TOKEN", "--api-token", "", "bearer token required for /api/* and /stats"},
     {"CORS_ALLOW_ORIGIN", "--cors-allow-origin", "*",
      "Access-Control-Allow-Origin of /api/* answers; empty: none"},
@@ -128,6 +130,7 @@ struct ServeConfig {
   int http_max_connections_per_client = 64;
   int http_reserve_connections = 1024;  // set by fit_open_files()
   int http_threads = 8;
+  int http_event_clients = 32;
   std::string api_token;
   bool protect_all = false;
   std::string cors_origin = "*";

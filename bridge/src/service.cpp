@@ -279,12 +279,14 @@ void Service::on_reading(DtuReading& reading, double seconds) {
   spdlog::debug("DTU '{}': {} inverters in {:.0f} ms, {}", reading.dtu_name,
                 reading.inverters.size(), seconds * 1000, where);
   if (push != nullptr) push->notify();
+  if (on_update) on_update();
 }
 
 void Service::on_failure(const std::string& dtu, const PollFailure& failure, double seconds) {
   live.record_failure(dtu, failure.message, clock->wall_now(), failure.state,
                       failure.state == "backoff");
   metrics.poll(dtu, failure.kind, seconds);
+  if (on_update) on_update();
 }
 
 void Service::on_client_stats(const std::string& dtu, const DtuClientStats& stats) {

@@ -59,7 +59,8 @@ struct Service final : PollSink {
   storage::ServedStateFile state_file{config.data_dir / "served-state"};
   std::atomic<bool> state_file_failing{false};
   std::shared_ptr<ServeClock> clock = std::make_shared<ServeClock>(config.clock);
-  api::PushHub* push = nullptr;  // set while serving
+  api::PushHub* push = nullptr;     // set while serving
+  std::function<void()> on_update;  // after each stored reading (the live event feed)
   std::mutex push_mutex;
   bool push_loaded = false;                  // the stored registrations are in the hub
   bool push_dirty = false;                   // the hub has registrations the database lacks

@@ -1,6 +1,7 @@
 #include "smiles/storage/migrator.h"
 
 #include "checksums.h"
+#include "energy_history.h"
 
 #include <algorithm>
 #include <chrono>
@@ -211,6 +212,9 @@ UpgradeResult Migrator::upgrade() {
       try {
         pqxx::work tx(c);
         tx.exec(m.sql);
+        if (m.version == schema::kEnergyHistoryMigration) {
+          rebuild_energy_history(tx, options_.production);
+        }
         const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                             std::chrono::steady_clock::now() - started)
                             .count();
@@ -250,9 +254,23 @@ std::vector<std::string> Migrator::verify() {
         if (!table_exists(tx, table))
           problems.push_back("table " + std::string(table) + " is missing");
       }
+      for (auto table : {schema::kEnergyDays, schema::kPower5min}) {
+        if (s.current_version >= schema::kEnergyHistoryMigration && !table_exists(tx, table))
+          problems.push_back("table " + std::string(table) + " is missing");
+      }
     }
   });
   return problems;
+}
+
+std::int64_t rebuild_energy_history(ConnectionPool& pool, const ProductionRules& rules) {
+  std::int64_t days = 0;
+  pool.run([&](pqxx::connection& c) {
+    pqxx::work tx(c);
+    days = rebuild_energy_history(tx, rules);
+    tx.commit();
+  });
+  return days;
 }
 
 }  // namespace smiles::storage

@@ -21,7 +21,9 @@ T num(const pqxx::field& f) {
 
 }  // namespace
 
-std::int64_t rebuild_production_cache(pqxx::transaction_base& tx, const ProductionRules& rules) {
+std::map<PortKey, PortEnergy> fold_stored_readings(
+    pqxx::transaction_base& tx, const ProductionRules& rules,
+    const std::function<void(const PortKey&, const PortEnergy&)>& closing) {
   // A cursor keeps memory flat however long the history. (DECLARE takes no
   // parameters: the zone is quoted, the hour is a number.)
   tx.exec(
@@ -33,21 +35,29 @@ std::int64_t rebuild_production_cache(pqxx::transaction_base& tx, const Producti
       "::text FROM port_data p LEFT JOIN inverter_data i ON i.serial_number = p.serial_number "
       "AND i.\"timestamp\" = p.\"timestamp\" ORDER BY p.serial_number, p.port_number, "
       "p.\"timestamp\"");
-  std::map<std::pair<std::string, int>, PortEnergy> states;
+  std::map<PortKey, PortEnergy> states;
   for (;;) {
     const auto rows = tx.exec("FETCH 20000 FROM smiles_rebuild");
     if (rows.empty()) break;
     for (const auto& row : rows) {
-      PortEnergy& e = states[{row[0].as<std::string>(), num<int>(row[1])}];
+      PortKey key{row[0].as<std::string>(), num<int>(row[1])};
+      PortEnergy& e = states[key];
       const EnergySample s{Timestamp{std::chrono::duration_cast<Timestamp::duration>(
                                std::chrono::microseconds{num<std::int64_t>(row[2])})},
                            static_cast<std::uint8_t>(num<int>(row[3]) != 0 ? 1 : 0),
                            num<std::uint64_t>(row[4]),
                            static_cast<std::uint32_t>(num<std::int64_t>(row[5]))};
-      fold_energy(e, s, row[6].as<std::string>());
+      const auto day = row[6].as<std::string>();
+      if (closing && closes_day(e, s.at, day)) closing(key, e);
+      fold_energy(e, s, day);
     }
   }
   tx.exec("CLOSE smiles_rebuild");
+  return states;
+}
+
+std::int64_t rebuild_production_cache(pqxx::transaction_base& tx, const ProductionRules& rules) {
+  const auto states = fold_stored_readings(tx, rules, {});
   tx.exec("DELETE FROM production_cache");
   CacheRows rows;
   for (const auto& [key, e] : states) {

@@ -1,17 +1,30 @@
-// The production cache rebuilt from stored readings (adopted history).
+// The production cache rebuilt from stored readings (adopted history), and the fold
+// of every stored reading through the served-energy model both rebuilds share.
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <pqxx/transaction_base>
+#include <string>
+#include <utility>
 
+#include "smiles/core/energy.h"
 #include "smiles/storage/production_rules.h"
 
 namespace smiles::storage {
 
-// Replaces production_cache with what the served-energy model (core/energy.h) makes of
-// port_data: every port's readings in time order, with its inverter's link status of
-// the same poll. Writes only the columns of schema v1 (adoption runs it before later
-// migrations). Returns the ports written.
+using PortKey = std::pair<std::string, int>;
+
+// Every port's stored readings in time order, with its inverter's link status of the
+// same poll, folded through the served-energy model (core/energy.h). `closing` (may
+// be empty) sees each port's state just before a reading closes its production day.
+std::map<PortKey, PortEnergy> fold_stored_readings(
+    pqxx::transaction_base& tx, const ProductionRules& rules,
+    const std::function<void(const PortKey&, const PortEnergy&)>& closing);
+
+// Replaces production_cache with the fold's final states. Writes only the columns of
+// schema v1 (adoption runs it before later migrations). Returns the ports written.
 std::int64_t rebuild_production_cache(pqxx::transaction_base& tx, const ProductionRules& rules);
 
 }  // namespace smiles::storage

@@ -216,4 +216,42 @@ StorageStats PgReadModel::stats() {
   });
 }
 
+std::vector<EnergyBar> PgReadModel::energy(const EnergyQuery& query) {
+  const char* period = query.period == EnergyPeriod::kDay     ? "day"
+                       : query.period == EnergyPeriod::kMonth ? "month"
+                                                              : "year";
+  return with_connection<std::vector<EnergyBar>>(pool_, [&](pqxx::nontransaction& tx) {
+    std::vector<EnergyBar> out;
+    const auto rows =
+        tx.exec_params(queries::energy(), query.from, query.to, query.serial, std::string(period));
+    out.reserve(rows.size());
+    for (const auto& row : rows)
+      out.push_back({row[0].as<std::string>(), num<std::int64_t>(row[1])});
+    return out;
+  });
+}
+
+PowerCurve PgReadModel::power(const PowerQuery& query) {
+  if (query.step_seconds < 300 || query.step_seconds % 300 != 0) {
+    throw ConfigError("step must be a multiple of 300 seconds");
+  }
+  return with_connection<PowerCurve>(pool_, [&](pqxx::nontransaction& tx) {
+    PowerCurve curve;
+    const auto bounds = tx.exec_params1(queries::day_bounds(), query.date, rules_.timezone);
+    curve.from = from_us(bounds[0]);
+    curve.to = from_us(bounds[1]);
+    const auto rows =
+        tx.exec_params(queries::power(), format_iso8601_utc(curve.from),
+                       format_iso8601_utc(curve.to), query.step_seconds, query.serial);
+    for (const auto& row : rows) {
+      const auto serial = row[0].as<std::string>();
+      if (curve.inverters.empty() || curve.inverters.back().serial_number != serial) {
+        curve.inverters.push_back({serial, {}});
+      }
+      curve.inverters.back().points.push_back({from_us(row[1]), num<double>(row[2])});
+    }
+    return curve;
+  });
+}
+
 }  // namespace smiles::storage

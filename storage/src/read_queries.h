@@ -80,4 +80,49 @@ inline const std::string& reading_span() {
   return q;
 }
 
+// Energy per period. $1 from, $2 to (dates, widened to whole periods), $3 serial or
+// NULL, $4 'day' | 'month' | 'year'. Closed days from energy_days, the open day of
+// each port from production_cache; every period of the range appears, 0 when empty.
+inline const std::string& energy() {
+  static const std::string q = R"sql(
+WITH b AS (
+  SELECT date_trunc($4, $1::date::timestamp)::date AS lo,
+         (date_trunc($4, $2::date::timestamp) + ('1 ' || $4)::interval)::date AS hi
+), d AS (
+  SELECT e.production_day AS day, e.end_wh - e.start_wh AS wh FROM energy_days e, b
+   WHERE e.production_day >= b.lo AND e.production_day < b.hi
+     AND ($3::text IS NULL OR e.serial_number = $3)
+  UNION ALL
+  SELECT c.production_day, c.today_production FROM production_cache c, b
+   WHERE c.production_day >= b.lo AND c.production_day < b.hi
+     AND ($3::text IS NULL OR c.serial_number = $3)
+), g AS (
+  SELECT date_trunc($4, day::timestamp) AS s, sum(wh) AS wh FROM d GROUP BY 1
+)
+SELECT to_char(s.s, 'YYYY-MM-DD'), coalesce(g.wh, 0)::bigint
+FROM b, generate_series(b.lo::timestamp, b.hi::timestamp - interval '1 day', ('1 ' || $4)::interval) AS s(s)
+LEFT JOIN g ON g.s = s.s
+ORDER BY s.s)sql";
+  return q;
+}
+
+// Local midnight of date $1 in zone $2 and of the next day, as microseconds.
+inline const std::string& day_bounds() {
+  static const std::string q = "SELECT " + us("($1::date::timestamp AT TIME ZONE $2)") + ", " +
+                               us("(($1::date + 1)::timestamp AT TIME ZONE $2)");
+  return q;
+}
+
+// Mean power per inverter and step. $1 from, $2 to (timestamptz), $3 step seconds,
+// $4 serial or NULL. Steps count from $1.
+inline const std::string& power() {
+  static const std::string q =
+      "SELECT serial_number, " +
+      us("$1::timestamptz + make_interval(secs => floor(extract(epoch FROM bucket - "
+         "$1::timestamptz) / $3) * $3)") +
+      " AS t, sum(sum_w) / sum(samples) FROM power_5min WHERE bucket >= $1 AND bucket < $2 "
+      "AND samples > 0 AND ($4::text IS NULL OR serial_number = $4) GROUP BY 1, 2 ORDER BY 1, 2";
+  return q;
+}
+
 }  // namespace smiles::storage::queries

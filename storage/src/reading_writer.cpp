@@ -9,6 +9,7 @@
 #include <tuple>
 
 #include "cache_rows.h"
+#include "energy_history.h"
 #include "pg_arrays.h"
 #include "pg_copy.h"
 #include "smiles/core/energy.h"
@@ -220,7 +221,7 @@ Timestamp from_us(std::int64_t us) {
 
 // The production cache follows the served-energy model (core/energy.h): the stored
 // state of each port of the batch, locked, folded with the batch's readings in time
-// order, written back.
+// order, written back. A production day a port leaves goes to energy_days.
 void update_production_cache(pqxx::transaction_base& tx, std::span<const DtuReading> readings,
                              const std::vector<std::string>& times, const ProductionRules& rules) {
   std::vector<std::string> days;
@@ -262,18 +263,22 @@ void update_production_cache(pqxx::transaction_base& tx, std::span<const DtuRead
     return readings[a].timestamp < readings[b].timestamp;
   });
   std::map<std::pair<std::string, int>, bool> changed;
+  std::vector<ClosedDay> closed;
   for (const std::size_t k : order) {
     for (const auto& i : readings[k].inverters) {
       for (const auto& p : i.ports) {
         const auto key = std::make_pair(p.serial_number, p.port_number);
+        PortEnergy& e = states[key];
+        if (closes_day(e, readings[k].timestamp, days[k]))
+          closed.push_back(closed_day(key.first, key.second, e));
         const auto step = fold_energy(
-            states[key],
-            {readings[k].timestamp, i.link_status, p.total_production_wh, p.today_production_wh},
+            e, {readings[k].timestamp, i.link_status, p.total_production_wh, p.today_production_wh},
             days[k]);
         if (step != EnergyStep::kStale) changed[key] = true;
       }
     }
   }
+  write_closed_days(tx, closed);
   CacheRows rows;
   for (const auto& [key, e] : states) {
     if (changed.contains(key) && e.known()) rows.add(key.first, key.second, e);
@@ -308,6 +313,7 @@ void ReadingWriter::write(std::span<const DtuReading> readings) {
       c.prepare("smiles_production_days", kProductionDays);
       c.prepare("smiles_production_cache", kProductionCache);
       c.prepare("smiles_cache_state", kCacheState);
+      prepare_energy_history(c);
       pqxx::work tx(c);
       // Fresh readings go straight in: as fast as plain COPY. A batch that overlaps
       // stored rows (a replay) fails on the key, rolls back to the savepoint and
@@ -316,6 +322,7 @@ void ReadingWriter::write(std::span<const DtuReading> readings) {
       try {
         pqxx::subtransaction fast(tx, "fast_copy");
         copy_rows(fast, readings, times, "inverter_data", "port_data");
+        add_power(fast, readings);
         fast.commit();
       } catch (const pqxx::unique_violation&) {
         replayed = true;
@@ -324,6 +331,7 @@ void ReadingWriter::write(std::span<const DtuReading> readings) {
         tx.exec(kCreateStaging);
         copy_rows(tx, readings, times, "staging_inverter", "staging_port");
         tx.exec(kMergeStaged);
+        recount_power(tx, readings);
       }
       upsert_meta(tx, readings, times);
       update_production_cache(tx, readings, times, rules_);

@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "fake_history.h"
 #include "readings.h"
 #include "smiles/core/error.h"
 
@@ -11,41 +12,9 @@ namespace smiles::api {
 namespace {
 
 using nlohmann::json;
+using test::FakeHistory;
 using test::make_reading;
 using test::utc;
-
-// Fault injection for the read side: answers empty, or fails as a lost database does.
-struct FakeHistory : storage::ReadModel {
-  bool down = false;
-  storage::HistoryQuery last;
-  void check() const {
-    if (down) throw IoError("database unreachable");
-  }
-  std::vector<storage::StoredInverter> inverters(const std::optional<std::string>&) override {
-    check();
-    return {};
-  }
-  std::vector<storage::InverterSample> inverter_history(const std::string&,
-                                                        const storage::HistoryQuery& q) override {
-    check();
-    last = q;
-    return {};
-  }
-  std::vector<storage::PortSample> port_history(const std::string&, int,
-                                                const storage::HistoryQuery& q) override {
-    check();
-    last = q;
-    return {};
-  }
-  std::vector<PortEnergyRecord> energy_states() override {
-    check();
-    return {};
-  }
-  storage::StorageStats stats() override {
-    check();
-    return {};
-  }
-};
 
 class RouterTest : public ::testing::Test {
  protected:
@@ -234,7 +203,8 @@ TEST_F(RouterTest, BadRequestsGetTheRightStatus) {
   EXPECT_EQ(code_of(get("/api/inverters/ZZZZZZZZZZZZ")), "invalid_serial");
   EXPECT_EQ(get("/api/inverters/999999999999").status, 404);
   EXPECT_EQ(get("/api/nothing").status, 404);
-  EXPECT_EQ(get("/").status, 404);
+  EXPECT_EQ(get("/index.php").status, 404);
+  EXPECT_EQ(get("/").status, 200);  // the dashboard
   for (const char* limit : {"0", "abc", "1000000000", "-5", "", "10001", "1e3"}) {
     EXPECT_EQ(get(std::string("/api/inverters/116100000001/history?limit=") + limit).status, 400)
         << limit;

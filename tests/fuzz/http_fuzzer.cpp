@@ -34,6 +34,8 @@ struct EmptyHistory : storage::ReadModel {
   }
   std::vector<PortEnergyRecord> energy_states() override { return {}; }
   storage::StorageStats stats() override { return {}; }
+  std::vector<storage::EnergyBar> energy(const storage::EnergyQuery&) override { return {}; }
+  storage::PowerCurve power(const storage::PowerQuery&) override { return {}; }
 };
 
 struct World {

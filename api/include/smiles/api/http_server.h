@@ -34,8 +34,9 @@ struct HttpServerOptions {
   std::chrono::milliseconds limited_timeout{1000};
   std::chrono::milliseconds accept_pause{250};
   std::chrono::seconds accept_calm{10};  // no failure this long ends an accept-error episode
-  std::size_t header_limit = std::size_t{8} * 1024;  // larger headers get 431
-  std::size_t body_limit = std::size_t{4} * 1024;    // larger bodies get 413
+  std::chrono::milliseconds event_keep_alive{15000};  // comment on a silent event stream
+  std::size_t header_limit = std::size_t{8} * 1024;   // larger headers get 431
+  std::size_t body_limit = std::size_t{4} * 1024;     // larger bodies get 413
 };
 
 class HttpServer {

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -15,6 +16,7 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include "smiles/api/event_feed.h"
 #include "smiles/api/live_state.h"
 #include "smiles/core/time.h"
 #include "smiles/storage/read_model.h"
@@ -36,6 +38,9 @@ struct Response {
   // The route pattern that answered (the metrics label); "other" for a path no route
   // matches and for answers the server gives itself (limits, malformed requests).
   std::string_view route = "other";
+  // Set for an event stream (GET /api/events): the server sends the headers, then
+  // each message of the subscription as a Server-Sent Event, until the client goes.
+  std::shared_ptr<EventSubscription> events;
 };
 
 // Everything /health, /ready and /stats report besides the DTUs.
@@ -65,6 +70,8 @@ struct RouterOptions {
   std::function<void(nlohmann::json& health)> health_extra;
   // POST /api/websocket/register: the body -> the answer. Unset: 404.
   std::function<Response(const std::string& body)> register_push;
+  // GET /api/events: a subscription to the live feed, nullptr when it is full. Unset: 404.
+  std::function<std::shared_ptr<EventSubscription>()> subscribe_events;
 };
 
 // The Python bridge's DTU status words ("online", "error", "unknown") for our states
@@ -89,6 +96,9 @@ class Router {
   [[nodiscard]] static const std::vector<std::string>& route_labels();
 
  private:
+  // Who may call a route: anyone (the dashboard page), probes (open unless
+  // PROTECT_ALL), or only with the token when API_TOKEN is set.
+  enum class Access { kPublic, kProbe, kToken };
   struct Route;
   struct Call;
   // The route table (router.cpp), and the route a path matches with its {params}.
@@ -115,6 +125,11 @@ class Router {
   Response inverter_ports(const Call& call) const;
   Response port_history(const Call& call) const;
   Response register_push(const Call& call) const;
+  // The dashboard and its data (router_history.cpp).
+  Response dashboard(const Call& call) const;
+  Response energy(const Call& call) const;
+  Response power(const Call& call) const;
+  Response events(const Call& call) const;
 
   // JSON of the latest values, rebuilt only when LiveState changes.
   struct CachedBody {

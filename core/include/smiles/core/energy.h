@@ -125,6 +125,13 @@ struct ProductionEntry {
   bool held = false;       // the latest reading was not taken (upload, night, glitch)
 };
 
+// Whether folding a reading at `at` of production day `day` closes the day `e` is in
+// (fold_energy then starts the new one): `e` as it is then holds the closed day's
+// baseline (start) and total (end).
+inline bool closes_day(const PortEnergy& e, Timestamp at, const std::string& day) {
+  return e.known() && at > e.latest && day > e.day;
+}
+
 // Folds one reading of production day `day` into `e`. Readings of one port must come
 // in time order; older ones are ignored.
 inline EnergyStep fold_energy(PortEnergy& e, const EnergySample& s, const std::string& day) {

@@ -92,4 +92,9 @@ class Migrator {
   MigratorOptions options_;
 };
 
+// Recomputes the energy history (energy_days, power_5min) from the stored readings,
+// in one transaction: for writes that bypass the reading writer (archive imports).
+// Returns the closed port-days written.
+std::int64_t rebuild_energy_history(ConnectionPool& pool, const ProductionRules& rules);
+
 }  // namespace smiles::storage

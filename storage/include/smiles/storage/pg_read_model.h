@@ -18,6 +18,8 @@ class PgReadModel final : public ReadModel {
                                        const HistoryQuery& query) override;
   std::vector<PortEnergyRecord> energy_states() override;
   StorageStats stats() override;
+  std::vector<EnergyBar> energy(const EnergyQuery& query) override;  // read_energy.cpp
+  PowerCurve power(const PowerQuery& query) override;
 
  private:
   ConnectionPool& pool_;

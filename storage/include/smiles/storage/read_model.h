@@ -54,6 +54,45 @@ struct StorageStats {
   std::optional<Timestamp> newest_reading;
 };
 
+// Energy per period from the energy history (migration 4), by the served-energy rules.
+enum class EnergyPeriod { kDay, kMonth, kYear };
+
+struct EnergyQuery {
+  EnergyPeriod period = EnergyPeriod::kDay;
+  std::string from;                   // YYYY-MM-DD; the period it falls in is the first
+  std::string to;                     // YYYY-MM-DD; the period it falls in is the last
+  std::optional<std::string> serial;  // one inverter; all when empty
+};
+
+// One period: its first day and the energy booked to its production days (0 when none).
+struct EnergyBar {
+  std::string period_start;  // YYYY-MM-DD
+  std::int64_t wh = 0;
+};
+
+struct PowerQuery {
+  std::string date;        // YYYY-MM-DD: from local midnight (TIMEZONE) to the next
+  int step_seconds = 300;  // a multiple of 300
+  std::optional<std::string> serial;
+};
+
+struct PowerPoint {
+  Timestamp at;  // start of the step
+  double watts = 0;
+};
+
+// Per inverter, the mean power of its good readings in each step that has any.
+struct PowerSeries {
+  std::string serial_number;
+  std::vector<PowerPoint> points;
+};
+
+struct PowerCurve {
+  Timestamp from{};  // local midnight of the date, in UTC
+  Timestamp to{};    // the next local midnight
+  std::vector<PowerSeries> inverters;
+};
+
 // The API's view of storage. Implementations throw DatabaseUnavailable when the
 // database is away (the API answers 503) and ConfigError for a bad query.
 class ReadModel {
@@ -67,6 +106,8 @@ class ReadModel {
   // The energy state of every port, as the writer keeps it in production_cache.
   virtual std::vector<PortEnergyRecord> energy_states() = 0;
   virtual StorageStats stats() = 0;
+  virtual std::vector<EnergyBar> energy(const EnergyQuery& query) = 0;
+  virtual PowerCurve power(const PowerQuery& query) = 0;
 };
 
 }  // namespace smiles::storage

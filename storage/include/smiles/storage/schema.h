@@ -16,6 +16,12 @@ inline constexpr std::string_view kProductionCache = "production_cache";
 inline constexpr std::string_view kConfigCache = "config_cache";
 inline constexpr std::string_view kSystemMetrics = "system_metrics";
 inline constexpr std::string_view kSchemaMigrations = "schema_migrations";
+inline constexpr std::string_view kEnergyDays = "energy_days";
+inline constexpr std::string_view kPower5min = "power_5min";
+
+// The migration that adds the energy history tables; applying it also fills them from
+// the stored readings (storage/src/energy_history.cpp).
+inline constexpr int kEnergyHistoryMigration = 4;
 
 // Tables of schema v2 (without schema_migrations).
 inline constexpr std::array<std::string_view, 7> kTables = {
