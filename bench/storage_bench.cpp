@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <memory>
 #include <pqxx/pqxx>
 #include <random>
 #include <string>
@@ -99,26 +100,71 @@ Latency measure(int runs, F&& f) {
   return {ms[ms.size() / 2], ms[std::min(ms.size() - 1, ms.size() * 99 / 100)]};
 }
 
+struct WriteRun {
+  double rate = 0;     // port readings/s
+  double cpu = 0;      // client CPU seconds
+  double seconds = 0;  // wall time
+};
+
+// Writes readings[1..] in batches of `batch` into a fresh database.
+WriteRun write_run(const std::vector<DtuReading>& readings, int batch, bool history,
+                   ConnectionPool** keep = nullptr) {
+  const auto url = fresh_database("smiles_bench_writer");
+  static std::unique_ptr<ConnectionPool> pool;
+  pool = std::make_unique<ConnectionPool>(config_for(url));
+  Migrator(*pool).upgrade();
+  ReadingWriter writer(*pool, {0, "UTC"}, history);
+  writer.write({readings.data(), 1});  // warm-up: connection, prepared statements
+  const int polls = static_cast<int>(readings.size());
+  auto t = Clock::now();
+  const double cpu = cpu_now();
+  for (int i = 1; i < polls; i += batch) {
+    writer.write({readings.data() + i, static_cast<std::size_t>(std::min(batch, polls - i))});
+  }
+  WriteRun r;
+  r.seconds = seconds_since(t);
+  r.cpu = cpu_now() - cpu;
+  r.rate = (polls - 1) * 100.0 / r.seconds;
+  if (keep != nullptr) *keep = pool.get();
+  return r;
+}
+
 void writer_throughput(int polls, int batch) {
   const Timestamp start = WallClock::now() - std::chrono::hours{24 * 365};
   std::vector<DtuReading> readings;
   for (int n = 0; n < polls; ++n) readings.push_back(full_dtu(start + std::chrono::minutes{n}, n));
   const double port_rows = polls * 100.0;
 
-  // Our path: COPY into staging + INSERT ... ON CONFLICT + inverters/dtus + production cache.
-  const auto writer_url = fresh_database("smiles_bench_writer");
-  ConnectionPool pool(config_for(writer_url));
-  Migrator(pool).upgrade();
-  ReadingWriter writer(pool, {0, "UTC"});
-  writer.write({readings.data(), 1});  // warm-up: connection, staging tables
-  auto t = Clock::now();
-  double cpu = cpu_now();
-  for (int i = 1; i < polls; i += batch) {
-    writer.write({readings.data() + i, static_cast<std::size_t>(std::min(batch, polls - i))});
+  // What keeping the energy history (energy_days, power_5min) costs the writer: runs
+  // without and with it, alternating, best of two each; in batches (a replay, an
+  // import) and one poll per write (live polling, on a tenth of the polls).
+  std::printf("\nEnergy history's cost to the writer (best of 2, alternating)\n");
+  for (const int b : {batch, 1}) {
+    const std::vector<DtuReading> part(
+        readings.begin(), readings.begin() + (b == 1 ? std::max(2, polls / 10) : polls));
+    WriteRun without, with;
+    for (int round = 0; round < 2; ++round) {
+      const auto w0 = write_run(part, b, false);
+      const auto w1 = write_run(part, b, true);
+      without = w0.rate > without.rate ? w0 : without;
+      with = w1.rate > with.rate ? w1 : with;
+    }
+    const double overhead = 100.0 * (without.rate - with.rate) / without.rate;
+    std::printf(
+        "  %4d poll(s) per write   without %9.0f, with %9.0f port readings/s: %+.1f%% "
+        "(target < 10%%: %s)\n",
+        b, without.rate, with.rate, -overhead, overhead < 10 ? "met" : "MISSED");
   }
-  const double writer_s = seconds_since(t);
-  const double writer_cpu = cpu_now() - cpu;
-  t = Clock::now();
+
+  // Our path: COPY + inverters/dtus + production cache + energy history.
+  ConnectionPool* kept = nullptr;
+  const auto run = write_run(readings, batch, true, &kept);
+  ConnectionPool& pool = *kept;
+  ReadingWriter writer(pool, {0, "UTC"});
+  const double writer_s = run.seconds;
+  const double writer_cpu = run.cpu;
+  auto t = Clock::now();
+  double cpu = 0;
   writer.write(readings);  // idempotent replay of everything: no new rows
   const double replay_s = seconds_since(t);
 
@@ -221,6 +267,70 @@ std::string load_read_dataset(long long rows) {
   return url;
 }
 
+// `years` of readings of a 20-port plant (5 inverters x 4 ports), one every `every`
+// minutes, loaded at schema version 3; then migration 4 fills the energy history from
+// them (timed). Each port makes 1440 Wh a day, from 06:00 to 18:00 UTC. Returns the
+// database URL.
+std::string load_history_dataset(int years, int every) {
+  const auto url = fresh_database("smiles_bench_history");
+  ConnectionPool pool(config_for(url));
+  auto migrations = builtin_migrations();
+  migrations.resize(static_cast<std::size_t>(schema::kEnergyHistoryMigration - 1));
+  Migrator(pool, migrations).upgrade();
+  const long long readings = years * 365LL * 1440 / every;
+  std::printf(
+      "\nLoading %d years of a 20-port plant, a reading every %d min: %lld port_data rows\n", years,
+      every, readings * 20);
+  auto t = Clock::now();
+  {
+    pqxx::connection c(url);
+    pqxx::nontransaction tx(c);
+    tx.exec("SET maintenance_work_mem = '512MB'");
+    tx.exec("ALTER TABLE port_data DROP CONSTRAINT port_data_pkey");
+    tx.exec("ALTER TABLE inverter_data DROP CONSTRAINT inverter_data_pkey");
+    tx.exec("DROP INDEX port_data_time_idx");
+    const std::string start =
+        "(date_trunc('day', now()) - make_interval(years => " + std::to_string(years) + "))";
+    // m: minutes since the start; the day's production so far: 2 Wh a minute 06-18 h.
+    const std::string so_far = "least(greatest(m % 1440 - 360, 0), 720) * 2";
+    tx.exec(
+        "INSERT INTO inverters (serial_number, dtu_name, inverter_type, port_count, "
+        "first_seen, last_seen) SELECT '1161' || lpad(i::text, 8, '0'), 'bench', 'HM', "
+        "4, " +
+        start + ", now() FROM generate_series(0, 4) i");
+    tx.exec_params(
+        "INSERT INTO port_data SELECT '1161' || lpad(i::text, 8, '0'), p, " + start +
+            " + m * interval '1 minute', 35, 3.4, CASE WHEN m % 1440 BETWEEN 360 AND "
+            "1079 THEN 120 ELSE 0 END, " +
+            so_far + ", 1000000 + (m / 1440) * 1440 + " + so_far +
+            " FROM generate_series(0, 4) i, generate_series(1, 4) p, "
+            "generate_series(0, $1::bigint - 1) k, LATERAL (SELECT k * $2::bigint AS m) x",
+        readings, every);
+    tx.exec_params("INSERT INTO inverter_data SELECT '1161' || lpad(i::text, 8, '0'), " + start +
+                       " + k * $2::bigint * interval '1 minute', 230, 50, 30, 3, 0, 0, 1 FROM "
+                       "generate_series(0, 4) i, generate_series(0, $1::bigint - 1) k",
+                   readings, every);
+    tx.exec("ALTER TABLE port_data ADD PRIMARY KEY (serial_number, port_number, \"timestamp\")");
+    tx.exec("ALTER TABLE inverter_data ADD PRIMARY KEY (serial_number, \"timestamp\")");
+    tx.exec("CREATE INDEX port_data_time_idx ON port_data (\"timestamp\")");
+    tx.exec("VACUUM ANALYZE");
+  }
+  std::printf("  loaded and indexed in %.0f s\n", seconds_since(t));
+  t = Clock::now();
+  Migrator(pool, MigratorOptions{"", {0, "UTC"}}).upgrade();
+  const double migrate_s = seconds_since(t);
+  pqxx::connection c(url);
+  pqxx::nontransaction tx(c);
+  tx.exec("VACUUM ANALYZE energy_days, power_5min");
+  std::printf(
+      "  migration 4 filled the energy history in %.1f s (%.0f port readings/s): %s "
+      "energy_days rows, %s power_5min rows\n",
+      migrate_s, static_cast<double>(readings) * 20 / migrate_s,
+      tx.exec1("SELECT count(*) FROM energy_days")[0].c_str(),
+      tx.exec1("SELECT count(*) FROM power_5min")[0].c_str());
+  return url;
+}
+
 void read_latency(long long rows) {
   const auto url = load_read_dataset(rows);
   ConnectionPool pool(config_for(url));
@@ -265,6 +375,8 @@ void read_latency(long long rows) {
 int main(int argc, char** argv) {
   long long rows = 10'000'000;
   bool load_only = false;
+  int history_years = 0;
+  int every = 10;
   int polls = 3000;
   int batch = 20;
   for (int i = 1; i + 1 < argc; i += 2) {
@@ -273,6 +385,12 @@ int main(int argc, char** argv) {
     if (flag == "--polls") polls = std::atoi(argv[i + 1]);
     if (flag == "--batch") batch = std::atoi(argv[i + 1]);
     if (flag == "--load-only") load_only = std::string(argv[i + 1]) == "yes";
+    if (flag == "--history-years") history_years = std::atoi(argv[i + 1]);
+    if (flag == "--every") every = std::max(1, std::atoi(argv[i + 1]));
+  }
+  if (history_years > 0) {  // for bench/history_bench: the dataset only
+    std::printf("%s\n", load_history_dataset(history_years, every).c_str());
+    return 0;
   }
   if (load_only) {  // for bench/serve_bench: the dataset only
     std::printf("%s\n", load_read_dataset(rows).c_str());

@@ -76,7 +76,9 @@ inline constexpr std::array<Setting, 40> kSettings{{
     {"HTTP_READ_TIMEOUT", "--http-read-timeout", "15",
      "seconds a client may take to send a request (and idle keep-alive)"},
     {"HTTP_THREADS", "--http-threads", "8",
-     "threads answering HTTP requests (history queries wait on PostgreSQL)"},
+     "threads answering HTTP requests (history queries wait on PostgreSQL); on a small "
+     "machine that also runs PostgreSQL, its number of cores gives shorter worst-case "
+     "latencies under load"},
     {"HTTP_MAX_CONNECTIONS", "--http-max-connections", "256",
      "open HTTP connections at most; beyond it only /health, /ready and /metrics are "
      "answered, the rest get 503"},

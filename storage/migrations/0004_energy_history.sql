@@ -2,19 +2,25 @@
 -- the transaction that stores the readings (and filled from the stored readings when
 -- this migration runs: see storage/src/energy_history.cpp).
 --
--- energy_days: one row per port and closed production day, with the served total
--- (core/energy.h) when the day began and at its last reading. A day's energy is
--- end_wh - start_wh; the day still open is production_cache's today_production. A
--- day that follows days without readings starts where the last one ended, so the
--- energy measured across a gap is counted on the day it was measured.
+-- energy_days: per inverter and closed production day, the energy its ports served
+-- that day (core/energy.h: what "today" said at the day's last reading, summed over
+-- the ports). The day still open is production_cache's today_production. A day that
+-- follows days without readings starts where the last one ended, so the energy
+-- measured across a gap counts on the day it was measured.
 CREATE TABLE energy_days (
     production_day date NOT NULL,
     serial_number  text NOT NULL,
-    port_number    smallint NOT NULL,
-    start_wh       bigint NOT NULL,
-    end_wh         bigint NOT NULL,
-    last_reading   timestamptz NOT NULL,
-    PRIMARY KEY (production_day, serial_number, port_number)
+    wh             bigint NOT NULL,
+    PRIMARY KEY (production_day, serial_number)
+);
+
+-- energy_months: the same per calendar month of production days (its first day), so
+-- that months and years over a decade read a few hundred rows.
+CREATE TABLE energy_months (
+    month         date NOT NULL,
+    serial_number text NOT NULL,
+    wh            bigint NOT NULL,
+    PRIMARY KEY (month, serial_number)
 );
 
 -- power_5min: per inverter and five-minute bucket (UTC-aligned), the sum over its

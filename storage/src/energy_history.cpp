@@ -2,7 +2,6 @@
 
 #include <map>
 #include <pqxx/pqxx>
-#include <tuple>
 
 #include "pg_arrays.h"
 #include "pg_copy.h"
@@ -40,29 +39,28 @@ ON CONFLICT (bucket, serial_number) DO UPDATE SET
     samples = w.samples + EXCLUDED.samples
 )sql";
 
-// $1 buckets, $2 serials, $3 ports (every port of the inverter, so the primary key
-// finds the rows): counted again from port_data.
-const std::string kRecountPower =
-    "INSERT INTO power_5min AS w (bucket, serial_number, sum_w, samples) " +
-    power_from_port_data(
-        "unnest($1::timestamptz[], $2::text[], $3::smallint[]) AS k(bucket, serial_number, "
-        "port_number) JOIN port_data p ON p.serial_number = k.serial_number AND p.port_number = "
-        "k.port_number AND p.\"timestamp\" >= k.bucket AND p.\"timestamp\" < k.bucket + "
-        "make_interval(secs => " +
-            kBucketSeconds + ")",
-        "k.bucket") +
-    " ON CONFLICT (bucket, serial_number) DO UPDATE SET sum_w = EXCLUDED.sum_w, samples = "
-    "EXCLUDED.samples";
+// The staged port rows of a replay into port_data, and the power of the ones that
+// were not stored before added to their buckets (a reading's rows are stored whole or
+// not at all, so each reading counts once).
+const std::string kMergePortsAddingPower =
+    "WITH p AS (INSERT INTO port_data SELECT * FROM staging_port ON CONFLICT DO NOTHING "
+    "RETURNING *) INSERT INTO power_5min AS w (bucket, serial_number, sum_w, samples) " +
+    power_from_port_data("p", kBucketOfReading) +
+    " ON CONFLICT (bucket, serial_number) DO UPDATE SET sum_w = w.sum_w + EXCLUDED.sum_w, "
+    "samples = w.samples + EXCLUDED.samples";
 
-constexpr const char* kWriteClosedDays = R"sql(
-INSERT INTO energy_days AS d (production_day, serial_number, port_number, start_wh, end_wh,
-                              last_reading)
-SELECT * FROM unnest($1::date[], $2::text[], $3::smallint[], $4::bigint[], $5::bigint[],
-                     $6::timestamptz[])
-ON CONFLICT (production_day, serial_number, port_number) DO UPDATE SET
-    start_wh = EXCLUDED.start_wh,
-    end_wh = EXCLUDED.end_wh,
-    last_reading = EXCLUDED.last_reading
+// $1 days, $2 serials, $3 Wh (one row per day and inverter): added to the day and
+// to its month.
+constexpr const char* kAddClosedDays = R"sql(
+WITH k AS (SELECT * FROM unnest($1::date[], $2::text[], $3::bigint[]) AS k(day, serial_number, wh)),
+days AS (
+  INSERT INTO energy_days AS d (production_day, serial_number, wh)
+  SELECT day, serial_number, wh FROM k
+  ON CONFLICT (production_day, serial_number) DO UPDATE SET wh = d.wh + EXCLUDED.wh
+)
+INSERT INTO energy_months AS m (month, serial_number, wh)
+SELECT date_trunc('month', day)::date, serial_number, sum(wh) FROM k GROUP BY 1, 2
+ON CONFLICT (month, serial_number) DO UPDATE SET wh = m.wh + EXCLUDED.wh
 )sql";
 
 struct Power {
@@ -101,25 +99,23 @@ Timestamp power_bucket(Timestamp at) {
   return Timestamp{std::chrono::seconds{start}};
 }
 
-ClosedDay closed_day(const std::string& serial, int port, const PortEnergy& e) {
-  return {serial, port, e.day, e.baseline, e.total, e.last_updated};
+ClosedDay closed_day(const std::string& serial, const PortEnergy& e) {
+  return {serial, e.day, e.total - std::min(e.total, e.baseline)};
 }
 
 void prepare_energy_history(pqxx::connection& c) { c.prepare("smiles_add_power", kAddPower); }
 
 void write_closed_days(pqxx::transaction_base& tx, const std::vector<ClosedDay>& days) {
-  if (days.empty()) return;
-  std::vector<std::string> day, serial, port, start, end, last;
-  for (const auto& d : days) {
-    day.push_back(d.day);
-    serial.push_back(d.serial_number);
-    port.push_back(std::to_string(d.port_number));
-    start.push_back(std::to_string(d.start_wh));
-    end.push_back(std::to_string(d.end_wh));
-    last.push_back(format_iso8601_utc(d.last_reading));
+  std::map<std::pair<std::string, std::string>, std::uint64_t> sums;  // (day, serial) -> Wh
+  for (const auto& d : days) sums[{d.day, d.serial_number}] += d.wh;
+  if (sums.empty()) return;
+  std::vector<std::string> day, serial, wh;
+  for (const auto& [key, sum] : sums) {
+    day.push_back(key.first);
+    serial.push_back(key.second);
+    wh.push_back(std::to_string(sum));
   }
-  tx.exec_params(kWriteClosedDays, text_array(day), text_array(serial), text_array(port),
-                 text_array(start), text_array(end), text_array(last));
+  tx.exec_params(kAddClosedDays, text_array(day), text_array(serial), text_array(wh));
 }
 
 void add_power(pqxx::transaction_base& tx, std::span<const DtuReading> readings) {
@@ -138,48 +134,34 @@ void add_power(pqxx::transaction_base& tx, std::span<const DtuReading> readings)
                    text_array(samples));
 }
 
-void recount_power(pqxx::transaction_base& tx, std::span<const DtuReading> readings) {
-  std::map<std::tuple<Timestamp, std::string, int>, bool> keys;
-  for (const auto& r : readings) {
-    for (const auto& i : r.inverters) {
-      for (const auto& p : i.ports)
-        keys[{power_bucket(r.timestamp), i.serial_number, p.port_number}] = true;
-    }
-  }
-  if (keys.empty()) return;
-  std::vector<std::string> bucket, serial, port;
-  for (const auto& [key, unused] : keys) {
-    bucket.push_back(format_iso8601_utc(std::get<0>(key)));
-    serial.push_back(std::get<1>(key));
-    port.push_back(std::to_string(std::get<2>(key)));
-  }
-  tx.exec_params(kRecountPower, text_array(bucket), text_array(serial), text_array(port));
-}
+void merge_staged_ports(pqxx::transaction_base& tx) { tx.exec(kMergePortsAddingPower); }
 
 std::int64_t rebuild_energy_history(pqxx::transaction_base& tx, const ProductionRules& rules) {
   tx.exec("DELETE FROM energy_days");
-  std::int64_t written = 0;
+  tx.exec("DELETE FROM energy_months");
+  // The day each port is in now is production_cache's: not closed yet.
+  std::map<PortKey, std::string> open;
+  for (const auto& row : tx.exec("SELECT serial_number, port_number, production_day::text FROM "
+                                 "production_cache WHERE production_day IS NOT NULL")) {
+    open[{row[0].as<std::string>(), row[1].as<int>()}] = row[2].as<std::string>();
+  }
+  std::int64_t counted = 0;
   std::vector<ClosedDay> days;
-  const auto flush = [&] {
-    write_closed_days(tx, days);
-    written += static_cast<std::int64_t>(days.size());
-    days.clear();
-  };
   fold_stored_readings(tx, rules, [&](const PortKey& key, const PortEnergy& e) {
-    days.push_back(closed_day(key.first, key.second, e));
-    if (days.size() >= 10000) flush();
+    const auto it = open.find(key);
+    if (it != open.end() && e.day >= it->second) return;
+    days.push_back(closed_day(key.first, e));
+    ++counted;
+    if (days.size() >= 20000) {
+      write_closed_days(tx, days);
+      days.clear();
+    }
   });
-  flush();
-  // The day a port is in now is production_cache's (and what it has for that day).
-  written -= static_cast<std::int64_t>(
-      tx.exec("DELETE FROM energy_days e USING production_cache c WHERE e.serial_number = "
-              "c.serial_number AND e.port_number = c.port_number AND e.production_day >= "
-              "c.production_day")
-          .affected_rows());
+  write_closed_days(tx, days);
   tx.exec("DELETE FROM power_5min");
   tx.exec("INSERT INTO power_5min (bucket, serial_number, sum_w, samples) " +
           power_from_port_data("port_data p", kBucketOfReading));
-  return written;
+  return counted;
 }
 
 }  // namespace smiles::storage

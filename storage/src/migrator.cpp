@@ -254,7 +254,7 @@ std::vector<std::string> Migrator::verify() {
         if (!table_exists(tx, table))
           problems.push_back("table " + std::string(table) + " is missing");
       }
-      for (auto table : {schema::kEnergyDays, schema::kPower5min}) {
+      for (auto table : {schema::kEnergyDays, schema::kEnergyMonths, schema::kPower5min}) {
         if (s.current_version >= schema::kEnergyHistoryMigration && !table_exists(tx, table))
           problems.push_back("table " + std::string(table) + " is missing");
       }

@@ -81,17 +81,22 @@ inline const std::string& reading_span() {
 }
 
 // Energy per period. $1 from, $2 to (dates, widened to whole periods), $3 serial or
-// NULL, $4 'day' | 'month' | 'year'. Closed days from energy_days, the open day of
-// each port from production_cache; every period of the range appears, 0 when empty.
+// NULL, $4 'day' | 'month' | 'year'. Closed days from energy_days (by day) or
+// energy_months (by month and year), the open day of each port from production_cache;
+// every period of the range appears, 0 when empty.
 inline const std::string& energy() {
   static const std::string q = R"sql(
 WITH b AS (
   SELECT date_trunc($4, $1::date::timestamp)::date AS lo,
          (date_trunc($4, $2::date::timestamp) + ('1 ' || $4)::interval)::date AS hi
 ), d AS (
-  SELECT e.production_day AS day, e.end_wh - e.start_wh AS wh FROM energy_days e, b
-   WHERE e.production_day >= b.lo AND e.production_day < b.hi
+  SELECT e.production_day AS day, e.wh FROM energy_days e, b
+   WHERE $4 = 'day' AND e.production_day >= b.lo AND e.production_day < b.hi
      AND ($3::text IS NULL OR e.serial_number = $3)
+  UNION ALL
+  SELECT m.month, m.wh FROM energy_months m, b
+   WHERE $4 <> 'day' AND m.month >= b.lo AND m.month < b.hi
+     AND ($3::text IS NULL OR m.serial_number = $3)
   UNION ALL
   SELECT c.production_day, c.today_production FROM production_cache c, b
    WHERE c.production_day >= b.lo AND c.production_day < b.hi

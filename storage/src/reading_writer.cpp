@@ -28,10 +28,10 @@ CREATE TEMP TABLE IF NOT EXISTS staging_inverter (LIKE inverter_data) ON COMMIT 
 CREATE TEMP TABLE IF NOT EXISTS staging_port (LIKE port_data) ON COMMIT DELETE ROWS;
 )sql";
 
-constexpr const char* kMergeStaged = R"sql(
-INSERT INTO inverter_data SELECT * FROM staging_inverter ON CONFLICT DO NOTHING;
-INSERT INTO port_data SELECT * FROM staging_port ON CONFLICT DO NOTHING;
-)sql";
+constexpr const char* kMergeStagedInverters =
+    "INSERT INTO inverter_data SELECT * FROM staging_inverter ON CONFLICT DO NOTHING";
+constexpr const char* kMergeStagedPorts =
+    "INSERT INTO port_data SELECT * FROM staging_port ON CONFLICT DO NOTHING";
 
 // One row per inverter of the batch, as arrays: $1 serials, $2 DTU names, $3 types,
 // $4 port counts, $5 first seen, $6 last seen.
@@ -223,7 +223,8 @@ Timestamp from_us(std::int64_t us) {
 // state of each port of the batch, locked, folded with the batch's readings in time
 // order, written back. A production day a port leaves goes to energy_days.
 void update_production_cache(pqxx::transaction_base& tx, std::span<const DtuReading> readings,
-                             const std::vector<std::string>& times, const ProductionRules& rules) {
+                             const std::vector<std::string>& times, const ProductionRules& rules,
+                             bool energy_history) {
   std::vector<std::string> days;
   for (const auto& row : tx.exec_prepared("smiles_production_days", rules.timezone,
                                           rules.reset_hour, text_array(times))) {
@@ -270,7 +271,7 @@ void update_production_cache(pqxx::transaction_base& tx, std::span<const DtuRead
         const auto key = std::make_pair(p.serial_number, p.port_number);
         PortEnergy& e = states[key];
         if (closes_day(e, readings[k].timestamp, days[k]))
-          closed.push_back(closed_day(key.first, key.second, e));
+          closed.push_back(closed_day(key.first, e));
         const auto step = fold_energy(
             e, {readings[k].timestamp, i.link_status, p.total_production_wh, p.today_production_wh},
             days[k]);
@@ -278,7 +279,7 @@ void update_production_cache(pqxx::transaction_base& tx, std::span<const DtuRead
       }
     }
   }
-  write_closed_days(tx, closed);
+  if (energy_history) write_closed_days(tx, closed);
   CacheRows rows;
   for (const auto& [key, e] : states) {
     if (changed.contains(key) && e.known()) rows.add(key.first, key.second, e);
@@ -294,8 +295,8 @@ void update_production_cache(pqxx::transaction_base& tx, std::span<const DtuRead
 
 }  // namespace
 
-ReadingWriter::ReadingWriter(ConnectionPool& pool, ProductionRules rules)
-    : pool_(pool), rules_(std::move(rules)) {
+ReadingWriter::ReadingWriter(ConnectionPool& pool, ProductionRules rules, bool energy_history)
+    : pool_(pool), rules_(std::move(rules)), energy_history_(energy_history) {
   if (rules_.reset_hour < 0 || rules_.reset_hour > 23)
     throw ConfigError("RESET_HOUR must be 0..23");
 }
@@ -322,7 +323,7 @@ void ReadingWriter::write(std::span<const DtuReading> readings) {
       try {
         pqxx::subtransaction fast(tx, "fast_copy");
         copy_rows(fast, readings, times, "inverter_data", "port_data");
-        add_power(fast, readings);
+        if (energy_history_) add_power(fast, readings);
         fast.commit();
       } catch (const pqxx::unique_violation&) {
         replayed = true;
@@ -330,11 +331,15 @@ void ReadingWriter::write(std::span<const DtuReading> readings) {
       if (replayed) {
         tx.exec(kCreateStaging);
         copy_rows(tx, readings, times, "staging_inverter", "staging_port");
-        tx.exec(kMergeStaged);
-        recount_power(tx, readings);
+        tx.exec(kMergeStagedInverters);
+        if (energy_history_) {
+          merge_staged_ports(tx);  // adding the new readings' power
+        } else {
+          tx.exec(kMergeStagedPorts);
+        }
       }
       upsert_meta(tx, readings, times);
-      update_production_cache(tx, readings, times, rules_);
+      update_production_cache(tx, readings, times, rules_, energy_history_);
       tx.commit();
     });
   } catch (const pqxx::sql_error& e) {

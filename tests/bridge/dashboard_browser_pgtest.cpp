@@ -132,6 +132,42 @@ TEST_F(DashboardTest, ThePageShowsWhatTheApiServesAndUpdatesLive) {
   EXPECT_EQ(phone.errors(), std::vector<std::string>{});
 }
 
+// Two simulated days and a morning at 3600x (a reading every 6 simulated minutes):
+// the picture README shows (docs/dashboard.png is this test's screenshot). Every bar
+// of a past day is the API's energy of that day, and today's curve is whole.
+TEST_F(DashboardTest, DaysOfProductionAsTheReadmeShowsThem) {
+  start_on_clock("2026-05-30T02:00:00Z", 3600, {}, {"QUERY_PERIOD=0.1"});
+  if (HasFatalFailure()) return;
+  const auto until = *parse_iso8601("2026-06-01T12:30:00Z");
+  while (sim_now() < until) std::this_thread::sleep_for(200ms);
+  Browser browser(1280, 1800);
+  browser.navigate(url());
+  ASSERT_TRUE(ready(browser, 4));
+  ASSERT_TRUE(
+      browser.wait_for("Number(document.getElementById('day-chart').dataset.points) > 100", 20s))
+      << browser.eval(kPageValues).dump();
+  const auto bars = get_json("/api/energy?period=day");
+  const auto page = browser.eval(
+      "[...document.querySelectorAll('#energy-chart rect.bar')].map((b) => [b.dataset.start, "
+      "Number(b.dataset.wh)])");
+  ASSERT_EQ(page.size(), bars.size());
+  int producing_days = 0;
+  for (std::size_t i = 0; i < bars.size(); ++i) {
+    EXPECT_EQ(page[i][0], bars[i]["period_start"]);
+    if (i + 1 < bars.size()) {
+      EXPECT_EQ(page[i][1], bars[i]["wh"]) << bars[i]["period_start"];
+    } else {  // today goes on growing
+      EXPECT_LE(page[i][1].get<long long>(), bars[i]["wh"].get<long long>());
+      EXPECT_GT(page[i][1].get<long long>(), 1000);
+    }
+    if (bars[i]["wh"].get<long long>() > 1000) ++producing_days;
+  }
+  EXPECT_EQ(producing_days, 3);  // 30 and 31 May, this morning
+  EXPECT_EQ(browser.errors(), std::vector<std::string>{});
+  browser.screenshot(shot("dashboard-days.png"));
+  std::cout << "screenshot: " << shot("dashboard-days.png").string() << "\n";
+}
+
 // The page shows when the database is away: readings go to the spool and it says so.
 TEST_F(DashboardTest, ThePageSaysWhenReadingsAreSpooled) {
   start({"--speed", "0"});

@@ -14,16 +14,6 @@
 namespace smiles::test {
 namespace {
 
-std::string iso(Timestamp t) {
-  const auto secs = std::chrono::floor<std::chrono::seconds>(t);
-  const std::time_t tt = WallClock::to_time_t(secs);
-  std::tm tm{};
-  gmtime_r(&tt, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
 Timestamp parse(const std::string& text) {
   int y, mo, d, h, mi, s, ms = 0;
   std::sscanf(text.c_str(), "%d-%d-%dT%d:%d:%d.%dZ", &y, &mo, &d, &h, &mi, &s, &ms);
@@ -97,24 +87,6 @@ class HomeAssistantRecorder {
 
 class EnergyDayTest : public ServeTest {
  protected:
-  // Both processes on one clock: simulated `start` at the real `anchor`.
-  void start_on_clock(const std::string& sim_start, double speed,
-                      std::vector<std::string> sim_extra, std::vector<std::string> env) {
-    speed_ = speed;
-    start_ = parse(sim_start);
-    anchor_ = std::chrono::ceil<std::chrono::seconds>(WallClock::now());
-    sim_args_ = {"--start-time",        iso(start_), "--speed",
-                 std::to_string(speed), "--anchor",  iso(anchor_)};
-    sim_args_.insert(sim_args_.end(), sim_extra.begin(), sim_extra.end());
-    env.insert(env.end(),
-               {"SIMULATED_CLOCK=" + iso(start_) + "," + std::to_string(speed) + "," + iso(anchor_),
-                "TIMEZONE=Europe/Berlin", "RESET_HOUR=0"});
-    start(sim_args_, env);
-  }
-  Timestamp sim_now() const {
-    return start_ + std::chrono::duration_cast<Timestamp::duration>(
-                        std::chrono::duration<double>(WallClock::now() - anchor_) * speed_);
-  }
   // Samples until simulated time `until`, calling `at` once when `event` has come.
   void run_until(HomeAssistantRecorder& ha, Timestamp until,
                  std::optional<Timestamp> event = std::nullopt,
@@ -214,10 +186,6 @@ class EnergyDayTest : public ServeTest {
       }
     }
   }
-
-  double speed_ = 1;
-  Timestamp start_{}, anchor_{};
-  std::vector<std::string> sim_args_;
 };
 
 // A day and more: zero blocks during the cloud upload (5 of every 15 minutes), a night

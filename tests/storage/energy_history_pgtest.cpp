@@ -37,9 +37,11 @@ class EnergyHistoryTest : public ::testing::Test {
   }
   // Everything the rollups hold, as text (to compare a rebuild with the writer's).
   std::string history() {
-    return q("SELECT string_agg(production_day || ' ' || serial_number || ' ' || port_number || "
-             "' ' || start_wh || ' ' || end_wh || ' ' || last_reading, ';' ORDER BY "
-             "production_day, serial_number, port_number) FROM energy_days") +
+    return q("SELECT string_agg(production_day || ' ' || serial_number || ' ' || wh, ';' ORDER BY "
+             "production_day, serial_number) FROM energy_days") +
+           "|" +
+           q("SELECT string_agg(month || ' ' || serial_number || ' ' || wh, ';' ORDER BY month, "
+             "serial_number) FROM energy_months") +
            "|" +
            q("SELECT string_agg(bucket || ' ' || serial_number || ' ' || sum_w || ' ' || samples, "
              "';' ORDER BY bucket, serial_number) FROM power_5min");
@@ -75,7 +77,9 @@ TEST_F(EnergyHistoryTest, DaysFollowTheSharedEnergyVectors) {
   ASSERT_EQ(expected.size(), 2U);
   for (const bool one_batch : {false, true}) {
     SCOPED_TRACE(one_batch ? "one batch (a spool replay)" : "one reading per batch");
-    db.exec("TRUNCATE port_data, inverter_data, production_cache, energy_days, power_5min");
+    db.exec(
+        "TRUNCATE port_data, inverter_data, production_cache, energy_days, energy_months, "
+        "power_5min");
     ReadingWriter writer(pool, rules);
     const auto readings = vector_readings();
     if (one_batch) {
@@ -147,9 +151,11 @@ TEST_F(EnergyHistoryTest, PowerIsTheMeanOfGoodReadingsAndReplaysCountOnce) {
     if (m == 3) r = with_energy(r, 0, 0);  // a zero block: powers are read but not counted
     batch.push_back(r);
   }
-  writer.write(batch);
+  writer.write({batch.data(), 5});
+  writer.write(batch);                  // half stored before: only the new half counts
   writer.write(batch);                  // replayed whole
   writer.write({batch.data() + 4, 3});  // and in part
+  EXPECT_EQ(q("SELECT sum(samples) FROM power_5min"), "9");  // each good reading once
   PgReadModel utc_model(pool, rules);
   auto curve = utc_model.power({"2026-06-01", 300, {}});
   EXPECT_EQ(curve.from, utc("2026-06-01T00:00:00"));
@@ -194,7 +200,9 @@ TEST_F(EnergyHistoryTest, RebuildAndMigrationFourEqualWhatTheWriterKept) {
   ASSERT_NE(q("SELECT count(*) FROM power_5min"), "0");
   EXPECT_GT(rebuild_energy_history(pool, rules), 0);
   EXPECT_EQ(history(), kept);
-  db.exec("DROP TABLE energy_days, power_5min; DELETE FROM schema_migrations WHERE version = 4");
+  db.exec(
+      "DROP TABLE energy_days, energy_months, power_5min; DELETE FROM schema_migrations "
+      "WHERE version = 4");
   const auto applied = Migrator(pool, MigratorOptions{"", rules}).upgrade().applied_versions;
   EXPECT_EQ(applied, std::vector<int>{4});
   EXPECT_EQ(history(), kept);

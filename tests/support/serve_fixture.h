@@ -14,6 +14,7 @@
 
 #include "http_client.h"
 #include "process.h"
+#include "smiles/core/time.h"
 #include "smiles/protocol/port_block.h"
 #include "smiles/protocol/simulator.h"
 #include "temp_dir.h"
@@ -108,6 +109,26 @@ class ServeTest : public ::testing::Test {
     serve_argv_ = argv;
     launch_serve();
   }
+  // Both processes on one simulated clock: simulated `sim_start` at the real `anchor_`
+  // (the next whole second), `speed` simulated seconds per real one.
+  void start_on_clock(const std::string& sim_start, double speed,
+                      std::vector<std::string> sim_extra, std::vector<std::string> env) {
+    speed_ = speed;
+    start_ = *parse_iso8601(sim_start);
+    anchor_ = std::chrono::ceil<std::chrono::seconds>(WallClock::now());
+    const auto start_text = format_iso8601_utc(start_), anchor_text = format_iso8601_utc(anchor_);
+    sim_args_ = {"--start-time",        start_text, "--speed",
+                 std::to_string(speed), "--anchor", anchor_text};
+    sim_args_.insert(sim_args_.end(), sim_extra.begin(), sim_extra.end());
+    env.insert(env.end(),
+               {"SIMULATED_CLOCK=" + start_text + "," + std::to_string(speed) + "," + anchor_text,
+                "TIMEZONE=Europe/Berlin", "RESET_HOUR=0"});
+    start(sim_args_, env);
+  }
+  Timestamp sim_now() const {
+    return start_ + std::chrono::duration_cast<Timestamp::duration>(
+                        std::chrono::duration<double>(WallClock::now() - anchor_) * speed_);
+  }
   // Starts serve alone (no simulator) with these settings after the database's and
   // the data directory's.
   void start_serve_only(std::vector<std::string> env) {
@@ -167,6 +188,9 @@ class ServeTest : public ::testing::Test {
   }
 
   std::vector<std::string> serve_argv_;
+  double speed_ = 1;  // of the simulated clock (start_on_clock)
+  Timestamp start_{}, anchor_{};
+  std::vector<std::string> sim_args_;
   std::string stderr_log;   // when set, serve's stderr goes there
   bool single_dtu = false;  // DTU_HOST/DTU_PORT instead of DTUS=roof=...
   TestDatabase db;

@@ -28,7 +28,9 @@ class ReadingSink {
 // day arrives (the day begins at reset_hour in timezone).
 class ReadingWriter final : public ReadingSink {
  public:
-  ReadingWriter(ConnectionPool& pool, ProductionRules rules);
+  // `energy_history`: keep energy_days and power_5min (always, but for bench/
+  // storage_bench measuring what keeping them costs).
+  ReadingWriter(ConnectionPool& pool, ProductionRules rules, bool energy_history = true);
 
   // Throws DatabaseUnavailable (connectivity: spool and retry later) or
   // StorageError (the database refused the data).
@@ -37,6 +39,7 @@ class ReadingWriter final : public ReadingSink {
  private:
   ConnectionPool& pool_;
   ProductionRules rules_;
+  bool energy_history_;
 };
 
 }  // namespace smiles::storage

@@ -17,6 +17,7 @@ inline constexpr std::string_view kConfigCache = "config_cache";
 inline constexpr std::string_view kSystemMetrics = "system_metrics";
 inline constexpr std::string_view kSchemaMigrations = "schema_migrations";
 inline constexpr std::string_view kEnergyDays = "energy_days";
+inline constexpr std::string_view kEnergyMonths = "energy_months";
 inline constexpr std::string_view kPower5min = "power_5min";
 
 // The migration that adds the energy history tables; applying it also fills them from
