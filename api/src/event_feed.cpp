@@ -47,7 +47,7 @@ std::shared_ptr<EventSubscription> EventFeed::subscribe() {
   return sub;
 }
 
-void EventFeed::publish(std::string message) {
+void EventFeed::publish(const std::string& message) {
   std::vector<std::shared_ptr<EventSubscription>> live;
   {
     std::lock_guard lock(mutex_);

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include "energy_vectors.h"
 #include "ha_statistics.h"
 #include "readings.h"
@@ -41,6 +43,35 @@ TEST(Energy, TheSharedVectors) {
         << v.utc;
     EXPECT_EQ(e.held, v.held) << v.utc;
   }
+}
+
+// The energy history's rule in memory (the writer keeps it in SQL:
+// energy_history_pgtest runs the same vectors): a day closes when a reading of a
+// later day comes, with what "today" served at its last reading; nothing is added or
+// lost between the days.
+TEST(Energy, AClosedDayHoldsWhatTodayServedAtItsLastReading) {
+  PortEnergy e;
+  std::map<std::string, std::uint64_t> closed, expected;
+  for (const auto& v : test::energy_vectors()) {
+    const Timestamp at = utc(v.utc);
+    const auto day = berlin_summer_day(at);
+    if (closes_day(e, at, day)) closed[e.day] = e.total - e.baseline;
+    fold_energy(e,
+                {at, static_cast<std::uint8_t>(v.link), static_cast<std::uint64_t>(v.total_wh),
+                 static_cast<std::uint32_t>(v.today_wh)},
+                day);
+    expected[day] = static_cast<std::uint64_t>(v.served_today);
+  }
+  ASSERT_EQ(expected.size(), 2U);
+  EXPECT_EQ(closed, (std::map<std::string, std::uint64_t>{*expected.begin()}));
+  EXPECT_EQ(e.today_wh(e.day), expected.rbegin()->second);  // the open day
+  const auto& first = test::energy_vectors().front();
+  EXPECT_EQ(closed.begin()->second + e.today_wh(e.day),
+            static_cast<std::uint64_t>(test::energy_vectors().back().served_total -
+                                       (first.total_wh - first.today_wh)));
+  // An older reading, or one of the same day, closes nothing.
+  EXPECT_FALSE(closes_day(e, e.latest, "2099-01-01"));
+  EXPECT_FALSE(closes_day(e, e.latest + std::chrono::seconds{1}, e.day));
 }
 
 TEST(Energy, ProductionDayIsTheWallClockMinusTheResetHour) {

@@ -44,7 +44,7 @@ class EventFeed {
   // A new subscription holding the latest message, or nullptr when max_subscribers
   // are open. It leaves the feed when the last reference to it goes.
   std::shared_ptr<EventSubscription> subscribe();
-  void publish(std::string message);
+  void publish(const std::string& message);
   [[nodiscard]] std::size_t subscribers() const;
   [[nodiscard]] std::size_t max_subscribers() const { return max_subscribers_; }
 
