@@ -32,6 +32,10 @@ constexpr const char* kPageValues = R"js((() => {
   };
 })())js";
 
+// The fixture's bridge allows 8 connections (for its flood tests); a browser opens up
+// to 6 per host and holds the event stream, and one test has two browsers open.
+constexpr const char* kRoomForBrowsers = "HTTP_MAX_CONNECTIONS=64";
+
 // A JSON number as the page's data attribute holds it (JavaScript's String(n)).
 std::string js_text(const json& n) {
   const double d = n.get<double>();
@@ -58,7 +62,7 @@ class DashboardTest : public ServeTest {
 };
 
 TEST_F(DashboardTest, ThePageShowsWhatTheApiServesAndUpdatesLive) {
-  start({"--speed", "0"});
+  start({"--speed", "0"}, {kRoomForBrowsers});
   ASSERT_TRUE(eventually_true(
       [&] { return http_get(http_port, "/api/production/summary").status == 200; }));
   ASSERT_TRUE(wait_health([](const json& h) { return h["healthy"] == true; }));
@@ -118,6 +122,14 @@ TEST_F(DashboardTest, ThePageShowsWhatTheApiServesAndUpdatesLive) {
 
   EXPECT_EQ(browser.errors(), std::vector<std::string>{});
   browser.screenshot(shot("dashboard.png"));
+  // Dark when the system is dark.
+  const auto background = "getComputedStyle(document.body).backgroundColor";
+  const auto light = browser.eval(background);
+  browser.call(
+      "Emulation.setEmulatedMedia",
+      {{"features", json::array({{{"name", "prefers-color-scheme"}, {"value", "dark"}}})}});
+  EXPECT_EQ(browser.eval(background), "rgb(18, 22, 28)") << "light: " << light;
+  browser.screenshot(shot("dashboard-dark.png"));
   EXPECT_GT(std::filesystem::file_size(shot("dashboard.png")), 20000U);
   std::cout << "screenshot: " << shot("dashboard.png").string() << "\n";
 
@@ -136,7 +148,7 @@ TEST_F(DashboardTest, ThePageShowsWhatTheApiServesAndUpdatesLive) {
 // the picture README shows (docs/dashboard.png is this test's screenshot). Every bar
 // of a past day is the API's energy of that day, and today's curve is whole.
 TEST_F(DashboardTest, DaysOfProductionAsTheReadmeShowsThem) {
-  start_on_clock("2026-05-30T02:00:00Z", 3600, {}, {"QUERY_PERIOD=0.1"});
+  start_on_clock("2026-05-30T02:00:00Z", 3600, {}, {"QUERY_PERIOD=0.1", kRoomForBrowsers});
   if (HasFatalFailure()) return;
   const auto until = *parse_iso8601("2026-06-01T12:30:00Z");
   while (sim_now() < until) std::this_thread::sleep_for(200ms);
@@ -170,7 +182,7 @@ TEST_F(DashboardTest, DaysOfProductionAsTheReadmeShowsThem) {
 
 // The page shows when the database is away: readings go to the spool and it says so.
 TEST_F(DashboardTest, ThePageSaysWhenReadingsAreSpooled) {
-  start({"--speed", "0"});
+  start({"--speed", "0"}, {kRoomForBrowsers});
   ASSERT_TRUE(eventually_true(
       [&] { return http_get(http_port, "/api/production/summary").status == 200; }));
   Browser browser(1280, 1400);
@@ -187,11 +199,19 @@ TEST_F(DashboardTest, ThePageSaysWhenReadingsAreSpooled) {
   pqxx::nontransaction(admin).exec("ALTER DATABASE " + db.name() + " ALLOW_CONNECTIONS true");
   EXPECT_TRUE(browser.wait_for(
       "![...document.querySelectorAll('.notice')].some((n) => n.dataset.kind === 'spooled')", 30s));
+  // The DTU goes silent: its values are stale, and the page says so.
+  sim->stop(SIGKILL);
+  EXPECT_TRUE(browser.wait_for(
+      "[...document.querySelectorAll('.notice')].some((n) => n.dataset.kind === 'stale')", 30s))
+      << browser.eval(kPageValues).dump();
+  EXPECT_EQ(browser.eval("['error', 'backoff'].includes(document.querySelector('.dtu "
+                         ".pill').textContent)"),
+            true);
 }
 
 TEST_F(DashboardTest, WithATokenThePageAsksOnceAndNeverPutsItInAUrl) {
   const std::string token = "dash-7c1e9a-secret";
-  start({"--speed", "0"}, {"API_TOKEN=" + token});
+  start({"--speed", "0"}, {kRoomForBrowsers, "API_TOKEN=" + token});
   ASSERT_TRUE(wait_health([](const json& h) { return h["healthy"] == true; }));
   Browser browser(1280, 1400);
   browser.navigate(url());
