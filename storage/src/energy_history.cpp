@@ -74,11 +74,10 @@ std::map<std::pair<Timestamp, std::string>, Power> power_of(std::span<const DtuR
   for (const auto& r : readings) {
     const auto bucket = power_bucket(r.timestamp);
     for (const auto& i : r.inverters) {
-      if (i.link_status == 0) continue;
       double sum = 0;
       bool counted = false;
       for (const auto& p : i.ports) {
-        if (p.total_production_wh == 0) continue;
+        if (!is_good_energy_reading(i.link_status, p.total_production_wh)) continue;
         sum += p.pv_power_w;
         counted = true;
       }
