@@ -1,9 +1,8 @@
 #include "browser.h"
 
-#include <sys/socket.h>
-#include <sys/time.h>
-
+#include <deque>
 #include <fstream>
+#include <functional>
 #include <stdexcept>
 #include <thread>
 // GCC 12 with the sanitizers' optimisation sees Beast's HTTP response parser (the
@@ -27,9 +26,54 @@ namespace beast = boost::beast;
 using nlohmann::json;
 using tcp = net::ip::tcp;
 
+// One read is always pending; messages are collected as the I/O runs, and the I/O
+// runs only for as long as a caller waits. (A socket receive timeout does not bound a
+// blocking asio read: asio polls again after EAGAIN, so a quiet page would block the
+// test forever.)
 struct Browser::Socket {
   net::io_context io;
   beast::websocket::stream<tcp::socket> ws{io};
+  beast::flat_buffer buffer;
+  std::deque<json> inbox;
+  beast::error_code failed;
+
+  void read_next() {
+    ws.async_read(buffer, [this](beast::error_code ec, std::size_t) {
+      if (ec) {
+        failed = ec;
+        return;
+      }
+      inbox.push_back(json::parse(beast::buffers_to_string(buffer.data())));
+      buffer.consume(buffer.size());
+      read_next();
+    });
+  }
+
+  // Runs the I/O until `done()` or the deadline; returns done().
+  bool run_until(const std::function<bool()>& done, std::chrono::steady_clock::time_point until) {
+    while (!done() && !failed) {
+      const auto now = std::chrono::steady_clock::now();
+      if (now >= until) break;
+      if (io.stopped()) io.restart();
+      io.run_one_for(until - now);
+    }
+    return done();
+  }
+
+  void send(const std::string& text) {
+    bool sent = false;
+    beast::error_code error;
+    ws.text(true);
+    ws.async_write(net::buffer(text), [&](beast::error_code ec, std::size_t) {
+      error = ec;
+      sent = true;
+    });
+    if (!run_until([&] { return sent; },
+                   std::chrono::steady_clock::now() + std::chrono::seconds{30})) {
+      throw std::runtime_error("DevTools write: no progress in 30 s");
+    }
+    if (error) throw std::runtime_error("DevTools write failed: " + error.message());
+  }
 };
 
 namespace {
@@ -97,11 +141,9 @@ Browser::Browser(int width, int height) {
   ws_ = std::make_unique<Socket>();
   ws_->ws.next_layer().connect(
       {net::ip::make_address("127.0.0.1"), static_cast<unsigned short>(port)});
-  // Reads give up after 200 ms (pump's unit of waiting).
-  timeval tv{0, 200000};
-  setsockopt(ws_->ws.next_layer().native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   ws_->ws.read_message_max(64U << 20);
   ws_->ws.handshake("127.0.0.1:" + std::to_string(port), path);
+  ws_->read_next();
   for (const char* domain : {"Page.enable", "Runtime.enable", "Log.enable", "Network.enable"})
     call(domain);
 }
@@ -110,6 +152,8 @@ Browser::~Browser() {
   if (ws_) {
     beast::error_code ec;
     ws_->ws.next_layer().close(ec);
+    ws_->io.restart();
+    ws_->io.poll();  // the pending read ends (aborted) before its buffer goes
   }
   if (process_) process_->stop(SIGKILL);
 }
@@ -133,41 +177,39 @@ void Browser::note(const json& event) {
 
 void Browser::pump(std::chrono::milliseconds budget) {
   const auto until = std::chrono::steady_clock::now() + budget;
-  while (std::chrono::steady_clock::now() < until) {
-    beast::flat_buffer buffer;
-    beast::error_code ec;
-    ws_->ws.read(buffer, ec);
-    if (ec) return;  // the read timed out: nothing more for now
-    note(json::parse(beast::buffers_to_string(buffer.data())));
+  for (;;) {
+    while (!ws_->inbox.empty()) {
+      note(ws_->inbox.front());
+      ws_->inbox.pop_front();
+    }
+    if (ws_->failed || std::chrono::steady_clock::now() >= until) return;
+    ws_->run_until([this] { return !ws_->inbox.empty(); }, until);
   }
 }
 
 json Browser::call(const std::string& method, json params) {
   const int id = next_id_++;
-  ws_->ws.text(true);
-  ws_->ws.write(
-      net::buffer(json{{"id", id}, {"method", method}, {"params", std::move(params)}}.dump()));
+  ws_->send(json{{"id", id}, {"method", method}, {"params", std::move(params)}}.dump());
   const auto until = std::chrono::steady_clock::now() + std::chrono::seconds{30};
-  while (std::chrono::steady_clock::now() < until) {
-    beast::flat_buffer buffer;
-    beast::error_code ec;
-    ws_->ws.read(buffer, ec);
-    if (ec == beast::error::timeout || ec == net::error::would_block ||
-        ec == net::error::try_again) {
-      continue;
+  for (;;) {
+    while (!ws_->inbox.empty()) {
+      auto message = std::move(ws_->inbox.front());
+      ws_->inbox.pop_front();
+      if (message.value("id", 0) != id) {
+        note(message);
+        continue;
+      }
+      if (message.contains("error")) {
+        throw std::runtime_error(method + " failed: " + message["error"].dump());
+      }
+      return message["result"];
     }
-    if (ec) throw std::runtime_error("DevTools connection failed: " + ec.message());
-    auto message = json::parse(beast::buffers_to_string(buffer.data()));
-    if (message.value("id", 0) != id) {
-      note(message);
-      continue;
+    if (ws_->failed)
+      throw std::runtime_error("DevTools connection failed: " + ws_->failed.message());
+    if (!ws_->run_until([this] { return !ws_->inbox.empty(); }, until) && !ws_->failed) {
+      throw std::runtime_error(method + ": no answer in 30 s");
     }
-    if (message.contains("error")) {
-      throw std::runtime_error(method + " failed: " + message["error"].dump());
-    }
-    return message["result"];
   }
-  throw std::runtime_error(method + ": no answer in 30 s");
 }
 
 void Browser::emulate(int width, int height, bool mobile) {
