@@ -1,5 +1,6 @@
-// hoymiles-smiles import sqlite FILE: moves an S-Miles v1 SQLite database into
-// PostgreSQL (see MIGRATION.md).
+// hoymiles-smiles import sqlite FILE | mysql --from URL | archive DIR, and export:
+// move the earlier Python bridge's databases, or an export, into PostgreSQL (see
+// MIGRATION.md).
 #include <unistd.h>
 
 #include <chrono>
@@ -10,10 +11,12 @@
 
 #include "commands.h"
 #include "db_flags.h"
+#include "env_config.h"
 #include "smiles/storage/archive.h"
 #include "smiles/storage/connection_pool.h"
 #include "smiles/storage/errors.h"
 #include "smiles/storage/migrator.h"
+#include "smiles/storage/mysql_v2_importer.h"
 #include "smiles/storage/sqlite_v1_importer.h"
 
 namespace smiles::bridge {
@@ -92,30 +95,40 @@ class ProgressLine {
 };
 
 void print_summary(const storage::ImportReport& r) {
-  std::printf("\n%-18s %12s %12s %16s %10s %9s\n", "table", "read",
+  bool collapsing = false;
+  for (const auto& t : r.tables) collapsing = collapsing || t.collapsed > 0;
+  std::printf("\n%-18s %12s %12s %16s %10s %9s%s\n", "table", "read",
               r.dry_run ? "importable" : "imported", r.dry_run ? "" : "already present", "rejected",
-              "seconds");
+              "seconds", collapsing ? "   collapsed" : "");
   for (const auto& t : r.tables) {
     if (t.missing) {
       std::printf("%-18s %12s   (no such table in this file: nothing to import)\n", t.table.c_str(),
                   "-");
       continue;
     }
-    const auto ok = t.read - t.rejected;
-    std::printf("%-18s %12llu %12llu %16s %10llu %9.1f\n", t.table.c_str(),
+    const auto ok = t.collapsed > 0 ? t.imported : t.read - t.rejected;
+    std::printf("%-18s %12llu %12llu %16s %10llu %9.1f", t.table.c_str(),
                 static_cast<unsigned long long>(t.read),
                 static_cast<unsigned long long>(r.dry_run ? ok : t.imported),
                 r.dry_run ? "" : std::to_string(t.already_present).c_str(),
                 static_cast<unsigned long long>(t.rejected), t.seconds);
+    if (collapsing) std::printf(" %11llu", static_cast<unsigned long long>(t.collapsed));
+    std::printf("\n");
+  }
+  if (collapsing) {
+    std::printf(
+        "collapsed: rows of one poll merged into one (the Python bridge wrote inverter_data once "
+        "per port)\n");
   }
   if (!r.dry_run)
     std::printf("inverters added: %llu\n", static_cast<unsigned long long>(r.inverters_added));
 }
 
-int print_verify(const storage::VerifyReport& v) {
-  std::printf("\nverify: the file's importable rows against the database\n");
-  std::printf("%-18s %12s %12s %12s %10s  %-17s %-17s\n", "table", "in file", "found", "differing",
-              "missing", "file checksum", "database checksum");
+int print_verify(const storage::VerifyReport& v, const char* source) {
+  std::printf("\nverify: the %s's importable rows against the database\n", source);
+  std::printf("%-18s %12s %12s %12s %10s  %-17s %-17s\n", "table",
+              (std::string("in ") + source).c_str(), "found", "differing", "missing",
+              (std::string(source) + " checksum").c_str(), "database checksum");
   for (const auto& t : v.tables) {
     std::printf(
         "%-18s %12llu %12llu %12llu %10llu  %-17s %-17s\n", t.table.c_str(),
@@ -191,7 +204,71 @@ int run_import(const SqliteArgs& o) {
       }
       if (o.dry_run) std::cout << "dry run: nothing was written\n";
     }
-    if (o.verify || o.verify_only) code = print_verify(importer.verify(o.file));
+    if (o.verify || o.verify_only) code = print_verify(importer.verify(o.file), "file");
+    return code;
+  });
+}
+
+struct MysqlArgs {  // the command line of `import mysql`
+  std::string from;
+  DbFlags db;
+  bool dry_run = false;
+  bool verify = false;
+  bool verify_only = false;
+  bool no_progress = false;
+  std::string rejects = "import-rejects.csv";
+  std::size_t batch_rows = 50000;
+};
+
+int run_import_mysql(const MysqlArgs& o) {
+  const char* me = "hoymiles-smiles import mysql";
+  return run_guarded(me, [&] {
+    auto source = storage::parse_mysql_url(o.from);
+    if (source.password.empty()) {
+      // Kept out of the command line (and ps) when given this way.
+      if (auto pw = process_environment()("SMILES_MYSQL_PASSWORD")) source.password = *pw;
+    }
+    const auto settings = db_settings(o.db);
+    // The source is checked before anything, the schema included, is written.
+    const auto shape = storage::MysqlV2Importer::check(source);
+    storage::ConnectionPool pool(settings.database);
+    std::cout << "source   " << storage::describe(source) << " (" << shape.server << ")\ndatabase "
+              << storage::describe(settings.database)
+              << "\ntimes    MySQL TIMESTAMPs are stored in UTC; read with the session time zone "
+                 "set to UTC (+00:00)\nday      production days in "
+              << settings.rules.timezone << ", reset hour " << settings.rules.reset_hour << "\n";
+    for (const auto& n : shape.notes) std::cout << "note: " << n << "\n";
+    if (!prepare_schema(pool, settings, !o.dry_run && !o.verify_only, me)) return kExitFailure;
+    RejectFile rejects(o.rejects);
+    ProgressLine progress(!o.no_progress && isatty(STDERR_FILENO) == 1);
+    storage::MysqlImportOptions options;
+    options.production = settings.rules;
+    options.dry_run = o.dry_run;
+    options.batch_rows = o.batch_rows;
+    std::vector<storage::ImportReject> samples;
+    options.on_reject = [&](const storage::ImportReject& r) {
+      if (o.dry_run) {
+        if (samples.size() < 10) samples.push_back(r);
+      } else {
+        rejects.add(r);
+      }
+    };
+    options.on_progress = [&](const storage::ImportProgress& p) { progress.show(p); };
+    storage::MysqlV2Importer importer(pool, options);
+    int code = kExitOk;
+    if (!o.verify_only) {
+      const auto report = importer.run(source);
+      print_summary(report);
+      if (rejects.count() > 0) {
+        std::cout << rejects.count() << " rejected rows, with the reason for each, are in "
+                  << rejects.path() << "\n";
+      }
+      for (const auto& r : samples) {
+        std::cout << "  would reject " << r.table << " id " << r.rowid << ": " << r.reason << "\n";
+      }
+      if (o.dry_run) std::cout << "dry run: nothing was written\n";
+    }
+    if (o.verify || o.verify_only) code = print_verify(importer.verify(source), "source");
     return code;
   });
 }
@@ -304,6 +381,40 @@ void add_import_command(CLI::App& app, CommandRun& run) {
       "refused, schema problem or verify found missing rows, 2 bad arguments, 3 database "
       "unreachable.");
   sqlite->callback([&run, o] { run = [o] { return run_import(*o); }; });
+
+  auto m = std::make_shared<MysqlArgs>();
+  auto* mysql = cmd->add_subcommand(
+      "mysql",
+      "Import the MySQL/MariaDB database of the S-Miles v2 Python bridge (DB_TYPE=mysql or "
+      "mariadb): readings, inverters, production cache, config and metrics. Safe to repeat, "
+      "and a killed import goes on where it stopped.");
+  mysql
+      ->add_option("--from", m->from,
+                   "the source, mysql://user:password@host:3306/database (?socket=/path for a "
+                   "unix socket). Without a password in the URL, SMILES_MYSQL_PASSWORD is used; "
+                   "the password is never printed")
+      ->required();
+  add_db_flags(mysql, m->db, "Time zone of the production days (MySQL times are UTC)");
+  mysql->add_flag("--dry-run", m->dry_run,
+                  "read and check everything, stage and count it in a transaction that is "
+                  "rolled back, write nothing");
+  mysql->add_flag("--verify", m->verify,
+                  "after importing, compare the source with the database (counts, checksums)");
+  mysql->add_flag("--verify-only", m->verify_only, "compare only, import nothing");
+  mysql
+      ->add_option("--rejects", m->rejects,
+                   "CSV file for rows that cannot be imported, with the reason (created only "
+                   "when there are some)")
+      ->capture_default_str();
+  mysql->add_flag("--no-progress", m->no_progress, "no progress line on the terminal");
+  mysql->add_option("--batch-rows", m->batch_rows, "rows per staged (committed) COPY batch")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 10000000));
+  mysql->footer(
+      "Exit codes: 0 imported (rejected rows, if any, are listed in the reject file), 1 source "
+      "refused (not an S-Miles v2 database, login refused), schema problem or verify found "
+      "missing rows, 2 bad arguments, 3 MySQL or PostgreSQL unreachable.");
+  mysql->callback([&run, m] { run = [m] { return run_import_mysql(*m); }; });
 
   auto a = std::make_shared<ArchiveOptions>();
   auto* archive = cmd->add_subcommand(

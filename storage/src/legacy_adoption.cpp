@@ -173,38 +173,7 @@ void adopt_legacy(pqxx::transaction_base& tx, const Migration& v1, const LegacyO
 
   const Found f = find_tables(tx, kLegacySchema);
   const std::string& tz = plan.source_timezone;
-  tx.exec(kAdoptionWorkMem);
-  build_fallback_ids(tx, f, kLegacySchema, tz);
-  build_rows(tx, f, kLegacySchema, tz);
-
-  const std::string inverter_columns = schema::column_list(schema::kInverterKeyColumns) + ", " +
-                                       schema::column_list(schema::kInverterValueColumns);
-  tx.exec_params("INSERT INTO public.inverter_data (" + inverter_columns + ") " +
-                     with_tz(inverter_rows(tx, f, kLegacySchema)),
-                 tz);
-  tx.exec_params("INSERT INTO public.port_data (" + schema::column_list(schema::kPortKeyColumns) +
-                     ", " + schema::column_list(schema::kPortValueColumns) + ") " +
-                     with_tz(port_rows(tx, f, kLegacySchema)),
-                 tz);
-
-  // Inverters: every serial met, typed from the serial when the old bridge left the
-  // type empty (it always did), ports counted from the readings.
-  tx.exec_params(
-      "INSERT INTO public.inverters (serial_number, dtu_name, inverter_type, port_count, "
-      "first_seen, last_seen, metadata) SELECT s.serial_number, nullif(l.dtu_name, ''), "
-      "coalesce(nullif(l.inverter_type, ''), " +
-          family_sql("s.serial_number") + "), coalesce(p.ports, 0), coalesce(least(" +
-          value(f, "inverters", "first_seen") + ", r.first_t), now()), coalesce(greatest(" +
-          value(f, "inverters", "last_seen") + ", r.last_t), now()), coalesce(" +
-          value(f, "inverters", "metadata") + ", '{}'::jsonb) FROM (" +
-          serials(tx, f, kLegacySchema) + ") s LEFT JOIN " +
-          qualified(tx, kLegacySchema, "inverters") +
-          " l ON l.serial_number = s.serial_number LEFT JOIN (SELECT serial_number, "
-          "min(poll_time) AS first_t, max(poll_time) AS last_t FROM smiles_adopt_rows GROUP BY "
-          "1) r ON r.serial_number = s.serial_number LEFT JOIN (SELECT serial_number, "
-          "max(port_number) AS ports FROM public.port_data GROUP BY 1) p ON p.serial_number = "
-          "s.serial_number WHERE s.serial_number IS NOT NULL AND $1::text IS NOT NULL",
-      tz);
+  carry_over(tx, f, kLegacySchema, tz);
 
   // The production cache from the readings, with the served-energy model (the old
   // cache often holds the zeros of the last night). Ports the old cache knows but no
@@ -223,17 +192,6 @@ void adopt_legacy(pqxx::transaction_base& tx, const Migration& v1, const LegacyO
         tz, options.production.timezone, options.production.reset_hour);
   }
 
-  if (f.has("config_cache")) {
-    tx.exec_params("INSERT INTO public.config_cache (key, value, last_updated) " +
-                       with_tz(config_rows(tx, f, kLegacySchema)),
-                   tz);
-  }
-  if (f.has("system_metrics")) {
-    tx.exec_params("INSERT INTO public.system_metrics (" +
-                       schema::column_list(schema::kSystemMetricsColumns) + ") " +
-                       with_tz(metric_rows(tx, f, kLegacySchema)),
-                   tz);
-  }
   // DTUs are named in the inverters of the old bridge (rarely: it overwrote the name
   // with NULL on every port write).
   tx.exec(

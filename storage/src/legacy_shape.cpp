@@ -64,7 +64,26 @@ const std::vector<LegacyTable>& legacy_tables() {
   return t;
 }
 
-bool accepts(Kind kind, const std::string& type) {
+bool accepts(Kind kind, const std::string& type, Dialect dialect) {
+  if (dialect == Dialect::kMysql) {
+    const bool text = type == "varchar" || type == "char" || type == "text" ||
+                      type == "mediumtext" || type == "longtext" || type == "tinytext";
+    const bool integer = type == "int" || type == "bigint" || type == "smallint" ||
+                         type == "mediumint" || type == "tinyint";
+    switch (kind) {
+      case Kind::kText:
+        return text;
+      case Kind::kInteger:
+        return integer;
+      case Kind::kNumber:
+        return integer || type == "float" || type == "double" || type == "decimal";
+      case Kind::kTime:  // DATETIME holds no zone: which one was meant is unknown
+        return type == "timestamp";
+      case Kind::kJson:  // MariaDB's JSON is LONGTEXT with a json_valid check
+        return type == "json" || text;
+    }
+    return false;
+  }
   const bool text = type == "text" || type == "character varying" || type == "character";
   const bool integer = type == "smallint" || type == "integer" || type == "bigint";
   switch (kind) {
@@ -80,6 +99,23 @@ bool accepts(Kind kind, const std::string& type) {
       return type == "json" || type == "jsonb" || text;
   }
   return false;
+}
+
+std::string declaration(const LegacyColumn& c, Dialect dialect) {
+  if (dialect == Dialect::kPostgres) return c.ddl;
+  switch (c.kind) {
+    case Kind::kText:
+      return "VARCHAR(255)";
+    case Kind::kInteger:
+      return std::string(c.name) == "id" ? "BIGINT AUTO_INCREMENT PRIMARY KEY" : "INT";
+    case Kind::kNumber:
+      return "FLOAT";
+    case Kind::kTime:
+      return "TIMESTAMP";
+    case Kind::kJson:
+      return "JSON";
+  }
+  return "";
 }
 
 Columns columns_of(pqxx::transaction_base& tx, const std::string& schema,
@@ -144,7 +180,7 @@ std::string describe_shape(pqxx::transaction_base& tx) {
   return shape;
 }
 
-void inspect(const Found& f, LegacyPlan& plan) {
+void inspect(const Found& f, LegacyPlan& plan, Dialect dialect) {
   for (const auto& t : legacy_tables()) {
     const auto it = f.tables.find(t.name);
     if (it == f.tables.end()) {
@@ -161,11 +197,12 @@ void inspect(const Found& f, LegacyPlan& plan) {
       if (col == it->second.end()) {
         if (c.needed) {
           plan.problems.push_back(std::string(t.name) + " has no column " + c.name +
-                                  " (the S-Miles v2 DDL declares " + c.name + " " + c.ddl + ")");
+                                  " (the S-Miles v2 DDL declares " + c.name + " " +
+                                  declaration(c, dialect) + ")");
         }
-      } else if (!accepts(c.kind, col->second)) {
+      } else if (!accepts(c.kind, col->second, dialect)) {
         plan.problems.push_back(std::string(t.name) + "." + c.name + " is " + col->second +
-                                "; the S-Miles v2 DDL declares " + c.ddl);
+                                "; the S-Miles v2 DDL declares " + declaration(c, dialect));
       }
     }
     for (const auto& [name, type] : it->second) {

@@ -55,8 +55,15 @@ struct Found {
   }
 };
 
-// Whether a column's information_schema type holds what the DDL's `kind` does.
-bool accepts(Kind kind, const std::string& type);
+// Which database the old tables are in: PostgreSQL (adopted in place) or MySQL/MariaDB
+// (imported; db_adapter.py's _get_mysql_schema).
+enum class Dialect { kPostgres, kMysql };
+
+// Whether a column's information_schema type (PostgreSQL's data_type, or MySQL's
+// DATA_TYPE) holds what the DDL's `kind` does.
+bool accepts(Kind kind, const std::string& type, Dialect dialect = Dialect::kPostgres);
+// The column's declaration in the Python bridge's DDL of that dialect.
+std::string declaration(const LegacyColumn& c, Dialect dialect);
 Columns columns_of(pqxx::transaction_base& tx, const std::string& schema, const std::string& table);
 const LegacyColumn* find_column(const LegacyTable& t, const std::string& name);
 // Throws ConfigError for a zone PostgreSQL does not know.
@@ -65,7 +72,7 @@ Found find_tables(pqxx::transaction_base& tx, const std::string& schema);
 // Which of the Python bridge's schemas this is ("... with its 7 indexes", ...).
 std::string describe_shape(pqxx::transaction_base& tx);
 // The plan's problems (what prevents adoption) and notes (what is not carried over).
-void inspect(const Found& f, LegacyPlan& plan);
+void inspect(const Found& f, LegacyPlan& plan, Dialect dialect = Dialect::kPostgres);
 // The zone the naive timestamps were written in: --legacy-timezone, else the
 // database's TimeZone setting.
 void resolve_timezone(pqxx::transaction_base& tx, const LegacyOptions& options, LegacyPlan& plan);

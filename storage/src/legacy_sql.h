@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <pqxx/pqxx>
 #include <string>
+#include <vector>
 
 #include "legacy_shape.h"
 
@@ -56,5 +57,26 @@ std::string with_tz(const std::string& select);
 
 std::int64_t count_of(pqxx::transaction_base& tx, const std::string& select,
                       const std::string& timezone);
+
+}  // namespace smiles::storage::legacy
+
+namespace smiles::storage::legacy {
+
+// What carry_over() selected from the old tables and how much of it was new.
+struct Carried {
+  std::string table;
+  std::int64_t selected = 0;  // v2 rows the old rows make (after collapsing)
+  std::int64_t inserted = 0;  // of those, rows the target did not hold yet
+};
+
+// Carries the readings, inverters, config and metrics of the old tables in `schema`
+// into the v2 tables as the session resolves them unqualified (public, or the
+// temporary tables of a verify that shadow them), with ON CONFLICT DO NOTHING. Runs
+// build_fallback_ids() and build_rows() first. $1 is `timezone`.
+std::vector<Carried> carry_over(pqxx::transaction_base& tx, const Found& f,
+                                const std::string& schema, const std::string& timezone);
+// The same selection, counted only (inserted stays 0): what a dry run would carry.
+std::vector<Carried> count_carry(pqxx::transaction_base& tx, const Found& f,
+                                 const std::string& schema, const std::string& timezone);
 
 }  // namespace smiles::storage::legacy

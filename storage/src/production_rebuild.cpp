@@ -74,3 +74,30 @@ std::int64_t rebuild_production_cache(pqxx::transaction_base& tx, const Producti
 }
 
 }  // namespace smiles::storage
+
+namespace smiles::storage {
+
+std::int64_t fill_production_cache(pqxx::transaction_base& tx, const ProductionRules& rules) {
+  const auto states = fold_stored_readings(tx, rules, {});
+  CacheRows rows;
+  for (const auto& [key, e] : states) {
+    if (e.known()) rows.add(key.first, key.second, e);
+  }
+  if (rows.empty()) return 0;
+  const auto r = tx.exec_params1(
+      "WITH ins AS (INSERT INTO production_cache (serial_number, port_number, "
+      "today_production, total_production, production_day, last_updated, raw_total, offset_wh, "
+      "held, latest, suspect_first, suspect_last, suspect_count, suspect_low) SELECT * FROM "
+      "unnest($1::text[], $2::smallint[], $3::int[], $4::bigint[], $5::date[], "
+      "$6::timestamptz[], $7::bigint[], $8::bigint[], $9::boolean[], $10::timestamptz[], "
+      "$11::bigint[], $12::bigint[], $13::int[], $14::boolean[]) ON CONFLICT DO NOTHING "
+      "RETURNING 1) SELECT count(*) FROM ins",
+      text_array(rows.serial), text_array(rows.port), text_array(rows.today),
+      text_array(rows.total), text_array(rows.day), text_array(rows.updated), text_array(rows.raw),
+      text_array(rows.offset), text_array(rows.held), text_array(rows.latest),
+      text_array(rows.suspect_first), text_array(rows.suspect_last), text_array(rows.suspect_count),
+      text_array(rows.suspect_low));
+  return r[0].as<std::int64_t>();
+}
+
+}  // namespace smiles::storage

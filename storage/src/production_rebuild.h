@@ -27,4 +27,9 @@ std::map<PortKey, PortEnergy> fold_stored_readings(
 // schema v1 (adoption runs it before later migrations). Returns the ports written.
 std::int64_t rebuild_production_cache(pqxx::transaction_base& tx, const ProductionRules& rules);
 
+// Adds the fold's final state, every column of the current schema, for each port
+// production_cache does not hold yet (history imported beside live ports, which keep
+// their state). Returns the ports added.
+std::int64_t fill_production_cache(pqxx::transaction_base& tx, const ProductionRules& rules);
+
 }  // namespace smiles::storage

@@ -3,7 +3,7 @@
 # a generated v1 SQLite file, the Python v2 fixture, an export. Only the user's
 # host names and paths are swapped for the test's. Every ```sh block must carry a
 # <!-- test: SCENARIO --> tag, so none escapes. Needs SMILES_CLI, SMILES_SOURCE_DIR
-# and SMILES_TEST_DATABASE_URL (scripts/test sets it).
+# SMILES_TEST_DATABASE_URL and SMILES_TEST_MYSQL_URL/_SOCKET (scripts/test sets them).
 set -euo pipefail
 : "${SMILES_CLI:?}" "${SMILES_SOURCE_DIR:?}"
 admin="${SMILES_TEST_DATABASE_URL:?set by scripts/test: a PostgreSQL admin URL}"
@@ -57,6 +57,7 @@ run_blocks() {  # run_blocks SCENARIO URL [URL2]: the scenario's blocks in order
   for f in $(ls "$tmp/blocks/$1".*.sh | sort); do cat "$f" >>"$script"; done
   sed -i -e "s#postgresql://smiles:secret@db-host:5432/hoymiles#$2#g" \
     -e "s#postgresql://smiles:secret@new-host:5432/hoymiles#${3:-}#g" \
+    -e "s#mysql://smiles:secret@old-host:3306/hoymiles#${MYSQL_SOURCE_URL:-}#g" \
     -e "s#/data/#$tmp/data/#g" -e "s#/backup/#$tmp/backup/#g" "$script"
   echo "--- $1: $(grep -c hoymiles-smiles "$script" || true) hoymiles-smiles commands"
   (cd "$tmp" && DATABASE_URL="$2" TIMEZONE=UTC bash "$script" >"$tmp/$1.log" 2>&1) ||
@@ -68,7 +69,7 @@ check() {
 }
 q() { psql -At "$1" -c "$2"; }
 
-for s in v1 v2 v2-rollback v2-restore archive; do
+for s in v1 v2 v2-rollback v2-restore archive mysql; do
   ls "$tmp/blocks/$s".*.sh >/dev/null 2>&1 || { echo "FAIL: no blocks tagged $s"; exit 1; }
 done
 
@@ -115,4 +116,21 @@ run_blocks archive "$src" "$dst"
 for t in system_metrics production_cache config_cache inverters; do
   check "archive $t" "$(q "$dst" "SELECT count(*) FROM $t")" "$(q "$src" "SELECT count(*) FROM $t")"
 done
+# --- v2 on MySQL/MariaDB: import
+mysql_url="${SMILES_TEST_MYSQL_URL:?set by scripts/test: a MariaDB URL}"
+mysql_db="smiles_doc_$$"
+my() { mariadb --no-defaults -S "${SMILES_TEST_MYSQL_SOCKET:?}" -u root "$@"; }
+my -e "CREATE DATABASE $mysql_db"
+trap 'my -e "DROP DATABASE IF EXISTS $mysql_db" || true; cleanup' EXIT
+my "$mysql_db" <"$SMILES_SOURCE_DIR/tests/storage/fixtures/smiles_v2_mysql.sql"
+url="$(newdb mysql)"
+MYSQL_SOURCE_URL="$mysql_url$mysql_db" run_blocks mysql "$url"
+check "mysql dry run wrote nothing before the import" "$(grep -c 'dry run: nothing was written' "$tmp/mysql.log")" 1
+check "mysql readings imported" "$(q "$url" "SELECT count(*) FROM port_data")" 720
+check "mysql inverter rows collapsed" "$(q "$url" "SELECT count(*) FROM inverter_data")" 480
+check "mysql verify passed" "$(grep -c 'verify: OK' "$tmp/mysql.log")" 1
+pw="${mysql_url#mysql://*:}"; pw="${pw%%@*}"
+[[ -n "$pw" && "$pw" != "$mysql_url" ]] || { echo "FAIL: no password in $mysql_url"; exit 1; }
+check "mysql password never printed" "$(grep -c -F "$pw" "$tmp/mysql.log" || true)" 0
+
 echo "every MIGRATION.md command ran"
