@@ -82,8 +82,10 @@ void prepare(pqxx::transaction_base& tx, const Found& f, const std::string& sche
 std::vector<Carried> carry_over(pqxx::transaction_base& tx, const Found& f,
                                 const std::string& schema, const std::string& timezone) {
   prepare(tx, f, schema, timezone);
+  const auto specs = carry_specs(tx, f, schema);
   std::vector<Carried> out;
-  for (const auto& s : carry_specs(tx, f, schema)) {
+  out.reserve(specs.size());
+  for (const auto& s : specs) {
     out.push_back(insert_counted(tx, s.table, s.columns, s.select, timezone));
   }
   return out;
@@ -92,8 +94,10 @@ std::vector<Carried> carry_over(pqxx::transaction_base& tx, const Found& f,
 std::vector<Carried> count_carry(pqxx::transaction_base& tx, const Found& f,
                                  const std::string& schema, const std::string& timezone) {
   prepare(tx, f, schema, timezone);
+  const auto specs = carry_specs(tx, f, schema);
   std::vector<Carried> out;
-  for (const auto& s : carry_specs(tx, f, schema)) {
+  out.reserve(specs.size());
+  for (const auto& s : specs) {
     out.push_back({s.table, count_of(tx, s.select, timezone), 0});
   }
   return out;

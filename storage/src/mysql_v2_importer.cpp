@@ -291,6 +291,7 @@ VerifyReport MysqlV2Importer::verify(const MysqlSource& source) {
   const Found f = legacy::find_tables(tx, schema);
   legacy::carry_over(tx, f, schema, "UTC");  // into the shadows
   VerifyReport report;
+  report.tables.reserve(targets.size());
   for (const auto& t : targets) report.tables.push_back(verify::compare_table(tx, t));
   return report;  // rolled back
 }

@@ -24,7 +24,7 @@ bool required(const std::string& column) {
 
 struct StagedColumn {
   std::string name;
-  Kind kind;
+  Kind kind = Kind::kText;
   std::string mysql_type;
 };
 
@@ -61,7 +61,7 @@ std::string pg_type(const StagedColumn& c) {
 // What MySQL is asked for: FLOATs widened to DOUBLE (exact; the text form of a FLOAT
 // keeps only 6 digits: 12345.678 reads back as 12345.7).
 std::string select_expr(const StagedColumn& c) {
-  const std::string name = "`" + c.name + "`";
+  std::string name = "`" + c.name + "`";
   if (c.kind == Kind::kNumber && (c.mysql_type == "float" || c.mysql_type == "double")) {
     return "(" + name + " + 0e0)";
   }
@@ -189,6 +189,7 @@ Staged stage_table(MysqlClient& client, pqxx::connection& conn, pqxx::work* oute
 
   std::string list;
   std::vector<std::string> names;
+  names.reserve(columns.size());
   for (const auto& c : columns) {
     list += (list.empty() ? "" : ", ") + select_expr(c);
     names.push_back("\"" + c.name + "\"");
