@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <memory>
 
@@ -124,6 +125,46 @@ void print_summary(const storage::ImportReport& r) {
     std::printf("inverters added: %llu\n", static_cast<unsigned long long>(r.inverters_added));
 }
 
+// The terminal side both importers share: rejected rows to the reject file (a dry run
+// shows the first ten instead), the progress line, and the summary at the end.
+class ImportOutput {
+ public:
+  ImportOutput(const std::string& rejects, bool dry_run, bool progress)
+      : rejects_(rejects), progress_(progress && isatty(STDERR_FILENO) == 1), dry_run_(dry_run) {}
+
+  std::function<void(const storage::ImportReject&)> on_reject() {
+    return [this](const storage::ImportReject& r) {
+      if (!dry_run_) {
+        rejects_.add(r);
+      } else if (samples_.size() < 10) {
+        samples_.push_back(r);
+      }
+    };
+  }
+  std::function<void(const storage::ImportProgress&)> on_progress() {
+    return [this](const storage::ImportProgress& p) { progress_.show(p); };
+  }
+  // `row_id`: what identifies a source row ("rowid", "id").
+  void finish(const storage::ImportReport& report, const char* row_id) const {
+    print_summary(report);
+    if (rejects_.count() > 0) {
+      std::cout << rejects_.count() << " rejected rows, with the reason for each, are in "
+                << rejects_.path() << "\n";
+    }
+    for (const auto& r : samples_) {
+      std::cout << "  would reject " << r.table << " " << row_id << " " << r.rowid << ": "
+                << r.reason << "\n";
+    }
+    if (dry_run_) std::cout << "dry run: nothing was written\n";
+  }
+
+ private:
+  RejectFile rejects_;
+  ProgressLine progress_;
+  bool dry_run_;
+  std::vector<storage::ImportReject> samples_;
+};
+
 int print_verify(const storage::VerifyReport& v, const char* source) {
   std::printf("\nverify: the %s's importable rows against the database\n", source);
   std::printf("%-18s %12s %12s %12s %10s  %-17s %-17s\n", "table",
@@ -172,40 +213,18 @@ int run_import(const SqliteArgs& o) {
     std::cout << "source   " << o.file << "\ndatabase " << storage::describe(settings.database)
               << "\ntimezone " << settings.rules.timezone << " (of the file's timestamps)\n";
     if (!prepare_schema(pool, settings, !o.dry_run && !o.verify_only, me)) return kExitFailure;
-    RejectFile rejects(o.rejects);
-    ProgressLine progress(!o.no_progress && isatty(STDERR_FILENO) == 1);
+    ImportOutput output(o.rejects, o.dry_run, !o.no_progress);
     storage::ImportOptions options;
     options.timezone = settings.rules.timezone;
     options.reset_hour = settings.rules.reset_hour;
     options.dry_run = o.dry_run;
     options.batch_rows = o.batch_rows;
     options.bulk_min_rows = o.bulk_min_rows;
-    std::vector<storage::ImportReject> samples;
-    options.on_reject = [&](const storage::ImportReject& r) {
-      if (o.dry_run) {
-        if (samples.size() < 10) samples.push_back(r);
-      } else {
-        rejects.add(r);
-      }
-    };
-    options.on_progress = [&](const storage::ImportProgress& p) { progress.show(p); };
+    options.on_reject = output.on_reject();
+    options.on_progress = output.on_progress();
     storage::SqliteV1Importer importer(pool, options);
-    int code = kExitOk;
-    if (!o.verify_only) {
-      const auto report = importer.run(o.file);
-      print_summary(report);
-      if (rejects.count() > 0) {
-        std::cout << rejects.count() << " rejected rows, with the reason for each, are in "
-                  << rejects.path() << "\n";
-      }
-      for (const auto& r : samples) {
-        std::cout << "  would reject " << r.table << " rowid " << r.rowid << ": " << r.reason
-                  << "\n";
-      }
-      if (o.dry_run) std::cout << "dry run: nothing was written\n";
-    }
-    if (o.verify || o.verify_only) code = print_verify(importer.verify(o.file), "file");
-    return code;
+    if (!o.verify_only) output.finish(importer.run(o.file), "rowid");
+    return o.verify || o.verify_only ? print_verify(importer.verify(o.file), "file") : kExitOk;
   });
 }
 
@@ -239,37 +258,16 @@ int run_import_mysql(const MysqlArgs& o) {
               << settings.rules.timezone << ", reset hour " << settings.rules.reset_hour << "\n";
     for (const auto& n : shape.notes) std::cout << "note: " << n << "\n";
     if (!prepare_schema(pool, settings, !o.dry_run && !o.verify_only, me)) return kExitFailure;
-    RejectFile rejects(o.rejects);
-    ProgressLine progress(!o.no_progress && isatty(STDERR_FILENO) == 1);
+    ImportOutput output(o.rejects, o.dry_run, !o.no_progress);
     storage::MysqlImportOptions options;
     options.production = settings.rules;
     options.dry_run = o.dry_run;
     options.batch_rows = o.batch_rows;
-    std::vector<storage::ImportReject> samples;
-    options.on_reject = [&](const storage::ImportReject& r) {
-      if (o.dry_run) {
-        if (samples.size() < 10) samples.push_back(r);
-      } else {
-        rejects.add(r);
-      }
-    };
-    options.on_progress = [&](const storage::ImportProgress& p) { progress.show(p); };
+    options.on_reject = output.on_reject();
+    options.on_progress = output.on_progress();
     storage::MysqlV2Importer importer(pool, options);
-    int code = kExitOk;
-    if (!o.verify_only) {
-      const auto report = importer.run(source);
-      print_summary(report);
-      if (rejects.count() > 0) {
-        std::cout << rejects.count() << " rejected rows, with the reason for each, are in "
-                  << rejects.path() << "\n";
-      }
-      for (const auto& r : samples) {
-        std::cout << "  would reject " << r.table << " id " << r.rowid << ": " << r.reason << "\n";
-      }
-      if (o.dry_run) std::cout << "dry run: nothing was written\n";
-    }
-    if (o.verify || o.verify_only) code = print_verify(importer.verify(source), "source");
-    return code;
+    if (!o.verify_only) output.finish(importer.run(source), "id");
+    return o.verify || o.verify_only ? print_verify(importer.verify(source), "source") : kExitOk;
   });
 }
 

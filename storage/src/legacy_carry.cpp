@@ -70,37 +70,32 @@ std::vector<CarrySpec> carry_specs(pqxx::transaction_base& tx, const Found& f,
   return out;
 }
 
-void prepare(pqxx::transaction_base& tx, const Found& f, const std::string& schema,
-             const std::string& timezone) {
+// Each table's selection, inserted (with `insert`) or only counted.
+std::vector<Carried> carry(pqxx::transaction_base& tx, const Found& f, const std::string& schema,
+                           const std::string& timezone, bool insert) {
   tx.exec(kAdoptionWorkMem);
   build_fallback_ids(tx, f, schema, timezone);
   build_rows(tx, f, schema, timezone);
+  const auto specs = carry_specs(tx, f, schema);
+  std::vector<Carried> out;
+  out.reserve(specs.size());
+  for (const auto& s : specs) {
+    out.push_back(insert ? insert_counted(tx, s.table, s.columns, s.select, timezone)
+                         : Carried{s.table, count_of(tx, s.select, timezone), 0});
+  }
+  return out;
 }
 
 }  // namespace
 
 std::vector<Carried> carry_over(pqxx::transaction_base& tx, const Found& f,
                                 const std::string& schema, const std::string& timezone) {
-  prepare(tx, f, schema, timezone);
-  const auto specs = carry_specs(tx, f, schema);
-  std::vector<Carried> out;
-  out.reserve(specs.size());
-  for (const auto& s : specs) {
-    out.push_back(insert_counted(tx, s.table, s.columns, s.select, timezone));
-  }
-  return out;
+  return carry(tx, f, schema, timezone, true);
 }
 
 std::vector<Carried> count_carry(pqxx::transaction_base& tx, const Found& f,
                                  const std::string& schema, const std::string& timezone) {
-  prepare(tx, f, schema, timezone);
-  const auto specs = carry_specs(tx, f, schema);
-  std::vector<Carried> out;
-  out.reserve(specs.size());
-  for (const auto& s : specs) {
-    out.push_back({s.table, count_of(tx, s.select, timezone), 0});
-  }
-  return out;
+  return carry(tx, f, schema, timezone, false);
 }
 
 }  // namespace smiles::storage::legacy

@@ -1,5 +1,8 @@
 #include "legacy_shape.h"
 
+#include <algorithm>
+#include <string_view>
+
 #include "legacy_sql.h"
 #include "smiles/core/error.h"
 
@@ -64,39 +67,49 @@ const std::vector<LegacyTable>& legacy_tables() {
   return t;
 }
 
+namespace {
+
+using Names = std::vector<std::string_view>;
+
+// information_schema's type names, per dialect and kind.
+struct TypeNames {
+  Names text, integer, number, time, json;
+};
+
+const TypeNames& type_names(Dialect dialect) {
+  static const TypeNames postgres{{"text", "character varying", "character"},
+                                  {"smallint", "integer", "bigint"},
+                                  {"real", "double precision", "numeric"},
+                                  {"timestamp without time zone", "timestamp with time zone"},
+                                  {"json", "jsonb"}};
+  // DATETIME holds no zone (which was meant is unknown); MariaDB's JSON is LONGTEXT.
+  static const TypeNames mysql{{"varchar", "char", "text", "mediumtext", "longtext", "tinytext"},
+                               {"int", "bigint", "smallint", "mediumint", "tinyint"},
+                               {"float", "double", "decimal"},
+                               {"timestamp"},
+                               {"json"}};
+  return dialect == Dialect::kMysql ? mysql : postgres;
+}
+
+bool one_of(const Names& names, const std::string& type) {
+  return std::find(names.begin(), names.end(), type) != names.end();
+}
+
+}  // namespace
+
 bool accepts(Kind kind, const std::string& type, Dialect dialect) {
-  if (dialect == Dialect::kMysql) {
-    const bool text = type == "varchar" || type == "char" || type == "text" ||
-                      type == "mediumtext" || type == "longtext" || type == "tinytext";
-    const bool integer = type == "int" || type == "bigint" || type == "smallint" ||
-                         type == "mediumint" || type == "tinyint";
-    switch (kind) {
-      case Kind::kText:
-        return text;
-      case Kind::kInteger:
-        return integer;
-      case Kind::kNumber:
-        return integer || type == "float" || type == "double" || type == "decimal";
-      case Kind::kTime:  // DATETIME holds no zone: which one was meant is unknown
-        return type == "timestamp";
-      case Kind::kJson:  // MariaDB's JSON is LONGTEXT with a json_valid check
-        return type == "json" || text;
-    }
-    return false;
-  }
-  const bool text = type == "text" || type == "character varying" || type == "character";
-  const bool integer = type == "smallint" || type == "integer" || type == "bigint";
+  const auto& n = type_names(dialect);
   switch (kind) {
     case Kind::kText:
-      return text;
+      return one_of(n.text, type);
     case Kind::kInteger:
-      return integer;
+      return one_of(n.integer, type);
     case Kind::kNumber:
-      return integer || type == "real" || type == "double precision" || type == "numeric";
+      return one_of(n.integer, type) || one_of(n.number, type);
     case Kind::kTime:
-      return type == "timestamp without time zone" || type == "timestamp with time zone";
+      return one_of(n.time, type);
     case Kind::kJson:
-      return type == "json" || type == "jsonb" || text;
+      return one_of(n.json, type) || one_of(n.text, type);
   }
   return false;
 }

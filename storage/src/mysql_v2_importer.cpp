@@ -66,19 +66,18 @@ std::vector<mysql_v2::Staged> stage_all(Session& s, pqxx::connection& conn, pqxx
 // resumes only from the same source.
 void claim_staging(pqxx::connection& conn, const std::string& schema, const std::string& source) {
   pqxx::work tx(conn);
+  const std::string table = tx.quote_name(schema) + ".source";
+  if (tx.exec1("SELECT to_regclass(" + tx.quote(table) + ") IS NOT NULL")[0].as<bool>() &&
+      tx.exec_params1("SELECT count(*) FROM " + table + " WHERE what <> $1", source)[0].as<int>() >
+          0) {
+    tx.exec("DROP SCHEMA " + tx.quote_name(schema) + " CASCADE");  // another source's rows
+  }
   tx.exec("CREATE SCHEMA IF NOT EXISTS " + tx.quote_name(schema));
-  tx.exec("CREATE TABLE IF NOT EXISTS " + tx.quote_name(schema) +
-          ".source (what text NOT NULL, started timestamptz NOT NULL DEFAULT now())");
-  const auto r = tx.exec("SELECT what FROM " + tx.quote_name(schema) + ".source");
-  if (!r.empty() && r[0][0].as<std::string>() != source) {
-    tx.exec("DROP SCHEMA " + tx.quote_name(schema) + " CASCADE");
-    tx.exec("CREATE SCHEMA " + tx.quote_name(schema));
-    tx.exec("CREATE TABLE " + tx.quote_name(schema) +
-            ".source (what text NOT NULL, started timestamptz NOT NULL DEFAULT now())");
-  }
-  if (r.empty() || r[0][0].as<std::string>() != source) {
-    tx.exec_params("INSERT INTO " + tx.quote_name(schema) + ".source (what) VALUES ($1)", source);
-  }
+  tx.exec("CREATE TABLE IF NOT EXISTS " + table +
+          " (what text NOT NULL, started timestamptz NOT NULL DEFAULT now())");
+  tx.exec_params(
+      "INSERT INTO " + table + " (what) SELECT $1 WHERE NOT EXISTS (SELECT 1 FROM " + table + ")",
+      source);
   tx.commit();
 }
 

@@ -94,20 +94,49 @@ bool valid_time(std::string_view v) {
   return digits(20, v.size() - 20) >= 0;
 }
 
-class Batch {
- public:
-  void clear() {
-    text_.clear();
-    rows_ = 0;
+// Appends `row` to `text` as one COPY row, or returns why it cannot be staged (and
+// appends nothing). One pass over the values.
+std::string convert_row(const std::vector<StagedColumn>& columns, const MysqlClient::Row& row,
+                        std::string& text) {
+  const auto start = text.size();
+  for (std::size_t i = 0; i < columns.size(); ++i) {
+    const auto& c = columns[i];
+    const auto& v = row[i];
+    if (i > 0) text += '\t';
+    std::string reason;
+    if (!v || (c.kind == Kind::kTime && !valid_time(*v))) {
+      if (required(c.name)) {
+        reason = !v ? c.name + " is NULL" : c.name + " is not a valid time: " + std::string(*v);
+      }
+      copy_null(text);  // a time that is not one, outside the key: unknown
+    } else if (c.kind == Kind::kText && v->find('\0') != std::string_view::npos) {
+      reason = c.name + " holds a NUL byte";
+    } else if (c.kind == Kind::kText && required(c.name) && v->empty()) {
+      reason = c.name + " is empty";
+    } else if (c.kind == Kind::kJson && !nlohmann::json::accept(*v)) {
+      // Not JSON (a server that did not check): kept, as a JSON string.
+      copy_field(text, nlohmann::json(std::string(*v)).dump());
+    } else {
+      copy_field(text, *v);
+    }
+    if (!reason.empty()) {
+      text.resize(start);
+      return reason;
+    }
   }
-  std::string& text() { return text_; }
-  void end_row() { ++rows_; }
-  [[nodiscard]] std::size_t rows() const { return rows_; }
+  text += '\n';
+  return {};
+}
 
- private:
-  std::string text_;
-  std::size_t rows_ = 0;
-};
+ImportReject reject_of(const std::string& table, const std::vector<StagedColumn>& columns,
+                       const MysqlClient::Row& row, std::string reason) {
+  ImportReject r{table, 0, std::move(reason), {}};
+  for (std::size_t i = 0; i < columns.size(); ++i) {
+    if (columns[i].name == "id" && row[i]) r.rowid = std::stoll(std::string(*row[i]));
+    r.values.push_back(row[i] ? std::string(*row[i]) : "NULL");
+  }
+  return r;
+}
 
 }  // namespace
 
@@ -143,13 +172,6 @@ Found read_shape(MysqlClient& client, MysqlShape& shape) {
                         all);
   }
   shape.notes = plan.notes;
-  for (const auto& r : client.rows(
-           "SELECT TABLE_NAME, TABLE_ROWS FROM information_schema.TABLES WHERE TABLE_SCHEMA = "
-           "DATABASE()")) {
-    if (r[0] && f.has(*r[0])) {
-      shape.tables.emplace_back(*r[0], r[1] ? std::stoull(*r[1]) : 0);
-    }
-  }
   return f;
 }
 
@@ -176,10 +198,10 @@ Staged stage_table(MysqlClient& client, pqxx::connection& conn, pqxx::work* oute
   Staged out;
   out.table = table;
   const std::string target = conn.quote_name(schema) + "." + conn.quote_name(table);
+  std::uint64_t resume_after = 0;  // the last id staged by a run that was stopped
   if (resumable) {
     pqxx::work tx(conn);
-    out.resumed_after =
-        tx.exec1("SELECT coalesce(max(id), 0) FROM " + target)[0].as<std::uint64_t>();
+    resume_after = tx.exec1("SELECT coalesce(max(id), 0) FROM " + target)[0].as<std::uint64_t>();
   }
   // A table without ids is staged whole, in one transaction.
   std::unique_ptr<pqxx::work> whole;
@@ -195,72 +217,39 @@ Staged stage_table(MysqlClient& client, pqxx::connection& conn, pqxx::work* oute
     names.push_back("\"" + c.name + "\"");
   }
   const std::string from =
-      "FROM `" + table + "`" + (ids ? " WHERE id > " + std::to_string(out.resumed_after) : "");
+      "FROM `" + table + "`" + (ids ? " WHERE id > " + std::to_string(resume_after) : "");
   const auto total_rows = client.rows("SELECT COUNT(*) " + from);
   ImportProgress progress{
       table, 0, total_rows.empty() || !total_rows[0][0] ? 0 : std::stoull(*total_rows[0][0]), 0};
 
-  Batch batch;
+  std::string batch;  // COPY rows, each ending in a newline
+  std::size_t batch_rows = 0;
   auto flush = [&] {
-    if (batch.rows() == 0) return;
+    if (batch_rows == 0) return;
+    batch.pop_back();  // copy_text() ends the last row itself
     if (single != nullptr) {
-      copy_text(*single, target, names, batch.text());
+      copy_text(*single, target, names, batch);
     } else {
       pqxx::work tx(conn);
-      copy_text(tx, target, names, batch.text());
+      copy_text(tx, target, names, batch);
       tx.commit();
     }
     batch.clear();
+    batch_rows = 0;
   };
   auto last_report = std::chrono::steady_clock::now();
   client.stream("SELECT " + list + " " + from + (ids ? " ORDER BY id" : ""),
                 [&](const MysqlClient::Row& row) {
                   ++out.read;
-                  std::string reason;
-                  for (std::size_t i = 0; i < columns.size() && reason.empty(); ++i) {
-                    const auto& c = columns[i];
-                    const auto& v = row[i];
-                    if (!v) {
-                      if (required(c.name)) reason = c.name + " is NULL";
-                    } else if (c.kind == Kind::kTime && !valid_time(*v)) {
-                      if (required(c.name))
-                        reason = c.name + " is not a valid time: " + std::string(*v);
-                    } else if (c.kind == Kind::kText && v->find('\0') != std::string_view::npos) {
-                      reason = c.name + " holds a NUL byte";
-                    } else if (c.kind == Kind::kText && required(c.name) && v->empty()) {
-                      reason = c.name + " is empty";
-                    }
-                  }
+                  auto reason = convert_row(columns, row, batch);
                   if (!reason.empty()) {
                     ++out.rejected;
                     if (options.on_reject) {
-                      ImportReject r{table, 0, reason, {}};
-                      for (std::size_t i = 0; i < columns.size(); ++i) {
-                        if (columns[i].name == "id" && row[i])
-                          r.rowid = std::stoll(std::string(*row[i]));
-                        r.values.push_back(row[i] ? std::string(*row[i]) : "NULL");
-                      }
-                      options.on_reject(r);
+                      options.on_reject(reject_of(table, columns, row, std::move(reason)));
                     }
-                    return;
+                  } else if (++batch_rows >= options.batch_rows) {
+                    flush();
                   }
-                  std::string& text = batch.text();
-                  if (batch.rows() > 0) text += '\n';
-                  for (std::size_t i = 0; i < columns.size(); ++i) {
-                    const auto& c = columns[i];
-                    const auto& v = row[i];
-                    if (i > 0) text += '\t';
-                    if (!v || (c.kind == Kind::kTime && !valid_time(*v))) {
-                      copy_null(text);
-                    } else if (c.kind == Kind::kJson && !nlohmann::json::accept(*v)) {
-                      // Not JSON (a server that did not check): kept, as a JSON string.
-                      copy_field(text, nlohmann::json(std::string(*v)).dump());
-                    } else {
-                      copy_field(text, *v);
-                    }
-                  }
-                  batch.end_row();
-                  if (batch.rows() >= options.batch_rows) flush();
                   const auto now = std::chrono::steady_clock::now();
                   if (options.on_progress && now - last_report > std::chrono::milliseconds(500)) {
                     last_report = now;

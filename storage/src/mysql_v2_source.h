@@ -25,9 +25,8 @@ void create_staging(pqxx::transaction_base& tx, const std::string& schema,
 
 struct Staged {
   std::string table;
-  std::uint64_t read = 0;           // rows read from MySQL in this run
-  std::uint64_t rejected = 0;       // of those, not staged (reported to on_reject)
-  std::uint64_t resumed_after = 0;  // id the run went on after (0: from the start)
+  std::uint64_t read = 0;      // rows read from MySQL in this run
+  std::uint64_t rejected = 0;  // of those, not staged (reported to on_reject)
   double seconds = 0;
 };
 

@@ -9,6 +9,7 @@
 #include <sstream>
 #include <thread>
 
+#include "import_checks.h"
 #include "process.h"
 #include "temp_dir.h"
 #include "test_database.h"
@@ -21,7 +22,11 @@ using namespace std::chrono_literals;
 using test::ChildProcess;
 using test::cli_path;
 using test::CommandResult;
+using test::count;
+using test::fingerprint;
+using test::public_tables;
 using test::run_command;
+using test::summary;
 using test::TempDir;
 using test::TestDatabase;
 using test::TestMysql;
@@ -34,40 +39,6 @@ CommandResult import(const TestDatabase& db, const std::string& from,
                                 from,       "--database-url", db.url(), "--no-progress"};
   argv.insert(argv.end(), args.begin(), args.end());
   return run_command(argv, 300s);
-}
-
-// The last line about a table: read, imported, already present, rejected (import) or
-// in source, found, differing, missing (verify).
-std::vector<long> summary(const std::string& out, const std::string& table) {
-  std::istringstream in(out);
-  std::string line;
-  std::vector<long> found;
-  while (std::getline(in, line)) {
-    std::istringstream l(line);
-    std::string name;
-    l >> name;
-    if (name != table) continue;
-    std::vector<long> values(4, -1);
-    if (!(l >> values[0])) continue;  // not a table line ("inverters added: 3")
-    for (std::size_t i = 1; i < values.size(); ++i) l >> values[i];
-    found = values;
-  }
-  return found;
-}
-
-long count(const TestDatabase& db, const std::string& what) {
-  return std::stol(db.scalar("SELECT count(*) FROM " + what));
-}
-
-std::string fingerprint(const TestDatabase& db, const std::string& table) {
-  return db.scalar(
-      "SELECT count(*) || ':' || coalesce(md5(string_agg(t::text, ',' ORDER BY "
-      "t::text)), '') FROM " +
-      table + " t");
-}
-
-long public_tables(const TestDatabase& db) {
-  return std::stol(db.scalar("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'"));
 }
 
 long staging_schemas(const TestDatabase& db) {
@@ -98,17 +69,16 @@ TEST(MysqlImport, EveryTableMovesWithExactCountsTimesInUtcAndACleanVerify) {
   expect_no_password(r, my);
   EXPECT_NE(r.out.find("session time zone set to UTC"), std::string::npos) << r.out;
 
-  // read, imported, already present, rejected
-  EXPECT_EQ(summary(r.out.substr(0, r.out.find("verify:")), "inverter_data"),
+  // read, imported, already present, rejected (the summary, before verify's table)
+  const auto imported = r.out.substr(0, r.out.find("verify:"));
+  EXPECT_EQ(summary(imported, "inverter_data"),
             (std::vector<long>{720, 480, 0, 0}));  // one row per port of each poll: collapsed
-  EXPECT_EQ(summary(r.out.substr(0, r.out.find("verify:")), "port_data"),
+  EXPECT_EQ(summary(imported, "port_data"),
             (std::vector<long>{721, 720, 0, 1}));  // the zero date rejected
-  EXPECT_EQ(summary(r.out.substr(0, r.out.find("verify:")), "system_metrics"),
+  EXPECT_EQ(summary(imported, "system_metrics"),
             (std::vector<long>{49, 48, 0, 0}));  // the duplicate collapsed
-  EXPECT_EQ(summary(r.out.substr(0, r.out.find("verify:")), "config_cache"),
-            (std::vector<long>{2, 2, 0, 0}));
-  EXPECT_EQ(summary(r.out.substr(0, r.out.find("verify:")), "inverters"),
-            (std::vector<long>{3, 3, 0, 0}));
+  EXPECT_EQ(summary(imported, "config_cache"), (std::vector<long>{2, 2, 0, 0}));
+  EXPECT_EQ(summary(imported, "inverters"), (std::vector<long>{3, 3, 0, 0}));
   EXPECT_EQ(count(db, "inverter_data"), 480);
   EXPECT_EQ(count(db, "port_data"), 720);
   EXPECT_EQ(count(db, "system_metrics"), 48);

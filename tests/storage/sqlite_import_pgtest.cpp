@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "import_checks.h"
 #include "process.h"
 #include "temp_dir.h"
 #include "test_database.h"
@@ -21,7 +22,11 @@ using namespace std::chrono_literals;
 using test::ChildProcess;
 using test::cli_path;
 using test::CommandResult;
+using test::count;
+using test::fingerprint;
+using test::public_tables;
 using test::run_command;
+using test::summary;
 using test::TempDir;
 using test::TestDatabase;
 
@@ -42,42 +47,9 @@ CommandResult import(const TestDatabase& db, const std::string& file,
   return run_command(argv, 120s);
 }
 
-// The last line about a table: import summary (read, imported, already present,
-// rejected) or, after it, verify (in file, found, differing, missing).
-std::vector<long> summary(const std::string& out, const std::string& table) {
-  std::istringstream in(out);
-  std::string line;
-  std::vector<long> found;
-  while (std::getline(in, line)) {
-    std::istringstream l(line);
-    std::string name;
-    l >> name;
-    if (name != table) continue;
-    found.assign(4, -1);
-    for (auto& x : found) l >> x;
-  }
-  return found;
-}
-
 CommandResult cli(std::vector<std::string> argv) {
   argv.insert(argv.begin(), cli_path());
   return run_command(argv, 120s);
-}
-
-long count(const TestDatabase& db, const std::string& table) {
-  return std::stol(db.scalar("SELECT count(*) FROM " + table));
-}
-
-// Everything a table holds, as one fingerprint.
-std::string fingerprint(const TestDatabase& db, const std::string& table) {
-  return db.scalar(
-      "SELECT count(*) || ':' || coalesce(md5(string_agg(t::text, ',' ORDER BY "
-      "t::text)), '') FROM " +
-      table + " t");
-}
-
-long public_tables(const TestDatabase& db) {
-  return std::stol(db.scalar("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'"));
 }
 
 TEST(SqliteImport, EveryOddityIsImportedOrRejectedWithExactCounts) {

@@ -55,9 +55,8 @@ struct MysqlImportOptions {
 
 // What the source holds, from its catalog (no rows read).
 struct MysqlShape {
-  std::string server;                                         // "MariaDB 10.11.6", "MySQL 8.0.36"
-  std::vector<std::pair<std::string, std::uint64_t>> tables;  // v2 tables present, est. rows
-  std::vector<std::string> notes;                             // what is not carried over
+  std::string server;              // "MariaDB 10.11.6", "MySQL 8.0.36"
+  std::vector<std::string> notes;  // what is not carried over
 };
 
 class MysqlV2Importer {
