@@ -39,6 +39,9 @@ Poller::SteadyTime Poller::poll_once() {
   try {
     DtuReading reading = client_.poll();
     reading.dtu_address = address_;
+    // The client's counters go out before the outcome, so the two agree wherever
+    // the outcome is seen (/health, then /metrics).
+    sink_.on_client_stats(client_.name(), client_.stats());
     sink_.on_reading(reading, elapsed());
   } catch (const Error& e) {
     const double seconds = elapsed();
@@ -49,13 +52,13 @@ Poller::SteadyTime Poller::poll_once() {
       failure.state = "backoff";
     }
     state = failure.state;
+    sink_.on_client_stats(client_.name(), client_.stats());
     sink_.on_failure(client_.name(), failure, seconds);
     // One warning per episode: failing polls and skipped ones alternate while backing off.
     if (episode(state) != episode(state_)) {
       spdlog::warn("DTU '{}' ({}): {}", client_.name(), address_, e.what());
     }
   }
-  sink_.on_client_stats(client_.name(), client_.stats());
   if (state == "ok" && !state_.empty() && state_ != "ok") {
     spdlog::info("DTU '{}' answers again", client_.name());
   }

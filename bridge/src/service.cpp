@@ -265,9 +265,10 @@ void Service::watch_database(const std::stop_token& stop) {
 
 void Service::on_reading(DtuReading& reading, double seconds) {
   ++good_polls;
+  // Metrics first: whatever /health shows as online is already counted in /metrics.
+  metrics.poll(reading.dtu_name, "ok", seconds);
   live.record_success(reading);
   save_served_state();
-  metrics.poll(reading.dtu_name, "ok", seconds);
   metrics.reading(reading, live.production(reading.timestamp));
   const auto outcome = durable.store({&reading, 1});
   const char* where = outcome == storage::StoreOutcome::kStored    ? "stored"
@@ -283,9 +284,9 @@ void Service::on_reading(DtuReading& reading, double seconds) {
 }
 
 void Service::on_failure(const std::string& dtu, const PollFailure& failure, double seconds) {
+  metrics.poll(dtu, failure.kind, seconds);
   live.record_failure(dtu, failure.message, clock->wall_now(), failure.state,
                       failure.state == "backoff");
-  metrics.poll(dtu, failure.kind, seconds);
   if (on_update) on_update();
 }
 

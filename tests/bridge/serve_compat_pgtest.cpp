@@ -41,6 +41,7 @@ bool is_iso_utc(const json& v) {
 TEST_F(CompatTest, TheComponentFindsEverythingItReads) {
   start();
   ASSERT_TRUE(wait_health(polled_single));
+  ASSERT_TRUE(wait_first_stored());  // /stats counts stored rows
 
   const auto health = http_get(http_port, "/health");
   ASSERT_EQ(health.status, 200);

@@ -171,6 +171,12 @@ class ServeTest : public ::testing::Test {
     }
     return false;
   }
+  // Waits until the first poll's readings are in PostgreSQL (/health says "online" as
+  // soon as the DTU answered, before the writer stored what it said).
+  bool wait_first_stored(int ports = 13) {
+    return eventually_true(
+        [&] { return std::stoi(db.scalar("SELECT count(*) FROM port_data")) >= ports; });
+  }
   std::string metric(const std::string& prefix) {
     const auto text = http_get(http_port, "/metrics").body;
     std::istringstream in(text);
