@@ -33,6 +33,13 @@ const Histogram::BucketBoundaries kPollBuckets = {0.01, 0.05, 0.1, 0.25, 0.5, 1,
 const Histogram::BucketBoundaries kHttpBuckets = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
                                                   0.05,   0.1,   0.25,   0.5,   1};
 
+// A counter following a total kept elsewhere (which only grows).
+void add_total(Counter& counter, std::uint64_t total, double& seen) {
+  const auto t = static_cast<double>(total);
+  if (t > seen) counter.Increment(t - seen);
+  seen = std::max(seen, t);
+}
+
 prometheus::MetricFamily family(const std::string& name, const std::string& help,
                                 prometheus::MetricType type, double value) {
   prometheus::MetricFamily f;
@@ -214,6 +221,33 @@ struct BridgeMetrics::Impl {
           .Register(*registry);
   std::map<std::string, double> modbus_seen;  // dtu/kind -> total already counted
 
+  Family<Gauge>& influx_up =
+      BuildGauge()
+          .Name("hoymiles_influxdb_up")
+          .Help("1 while InfluxDB writes succeed (or none was due yet), 0 while they fail.")
+          .Register(*registry);
+  Family<Gauge>& influx_queued = BuildGauge()
+                                     .Name("hoymiles_influxdb_queued_batches")
+                                     .Help("Poll cycles waiting to be written to InfluxDB.")
+                                     .Register(*registry);
+  Family<Counter>& influx_points = BuildCounter()
+                                       .Name("hoymiles_influxdb_points_total")
+                                       .Help("Points written to InfluxDB.")
+                                       .Register(*registry);
+  Family<Counter>& influx_batches =
+      BuildCounter()
+          .Name("hoymiles_influxdb_batches_total")
+          .Help(
+              "Poll cycles by fate: written, rejected (refused by InfluxDB as bad data) or "
+              "dropped (the queue was full, or left at stop).")
+          .Register(*registry);
+  Family<Counter>& influx_errors =
+      BuildCounter()
+          .Name("hoymiles_influxdb_write_errors_total")
+          .Help("InfluxDB writes that failed and were retried (server away, timeout, 5xx).")
+          .Register(*registry);
+  std::map<std::string, double> influx_seen;  // counter -> total already counted
+
   std::map<std::string, double> energy_seen;  // series key -> joules already counted
   double push_sent_seen = 0;
   double push_dropped_seen = 0;
@@ -270,12 +304,7 @@ void BridgeMetrics::modbus(const std::string& dtu, const DtuClientStats& c) {
   std::lock_guard lock(impl_->mutex);
   auto add = [&](Family<Counter>& family, const std::map<std::string, std::string>& labels,
                  const std::string& key, std::uint64_t total) {
-    auto& counter = family.Add(labels);
-    double& seen = impl_->modbus_seen[dtu + "/" + key];
-    if (static_cast<double>(total) > seen) {
-      counter.Increment(static_cast<double>(total) - seen);
-      seen = static_cast<double>(total);
-    }
+    add_total(family.Add(labels), total, impl_->modbus_seen[dtu + "/" + key]);
   };
   add(impl_->modbus_requests, {{"dtu", dtu}}, "requests", c.requests);
   for (const auto& [kind, total] : {std::pair<const char*, std::uint64_t>{"retry", c.retries},
@@ -307,13 +336,21 @@ void BridgeMetrics::push(std::size_t connected, std::size_t registered, std::uin
   impl_->push_receivers.Add({{"state", "connected"}}).Set(static_cast<double>(connected));
   impl_->push_receivers.Add({{"state", "disconnected"}})
       .Set(static_cast<double>(registered - connected));
-  auto count = [](Family<Counter>& family, const char* result, double total, double& seen) {
-    auto& c = family.Add({{"result", result}});
-    if (total > seen) c.Increment(total - seen);
-    seen = std::max(seen, total);
-  };
-  count(impl_->push_messages, "sent", static_cast<double>(sent), impl_->push_sent_seen);
-  count(impl_->push_messages, "dropped", static_cast<double>(dropped), impl_->push_dropped_seen);
+  add_total(impl_->push_messages.Add({{"result", "sent"}}), sent, impl_->push_sent_seen);
+  add_total(impl_->push_messages.Add({{"result", "dropped"}}), dropped, impl_->push_dropped_seen);
+}
+
+void BridgeMetrics::influx(const InfluxStatus& s) {
+  std::lock_guard lock(impl_->mutex);
+  impl_->influx_up.Add({}).Set(s.state == "failing" ? 0 : 1);
+  impl_->influx_queued.Add({}).Set(static_cast<double>(s.queued_batches));
+  auto& seen = impl_->influx_seen;
+  add_total(impl_->influx_points.Add({}), s.points_written, seen["points"]);
+  add_total(impl_->influx_errors.Add({}), s.write_errors, seen["errors"]);
+  add_total(impl_->influx_batches.Add({{"result", "written"}}), s.batches_written, seen["written"]);
+  add_total(impl_->influx_batches.Add({{"result", "rejected"}}), s.batches_rejected,
+            seen["rejected"]);
+  add_total(impl_->influx_batches.Add({{"result", "dropped"}}), s.batches_dropped, seen["dropped"]);
 }
 
 void BridgeMetrics::http_request(const std::string& route, int status, double seconds) {

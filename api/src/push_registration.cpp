@@ -1,72 +1,25 @@
 // WebSocket push registrations as the Home Assistant component sends them (POST
 // /api/websocket/register): the JSON body and the receiver's URL.
-#include <cctype>
-#include <charconv>
 #include <nlohmann/json.hpp>
 
 #include "smiles/api/push_hub.h"
 #include "smiles/api/router.h"
+#include "url_parts.h"
 
 namespace smiles::api {
 
 std::optional<PushUrl> parse_push_url(std::string_view url) {
-  if (url.size() > 2048) return std::nullopt;
-  for (const char c : url) {
-    const auto u = static_cast<unsigned char>(c);
-    if (u <= 0x20 || u == 0x7f) return std::nullopt;
-  }
-  auto starts = [&](std::string_view prefix) {
-    if (url.size() < prefix.size()) return false;
-    for (std::size_t i = 0; i < prefix.size(); ++i) {
-      if (std::tolower(static_cast<unsigned char>(url[i])) != prefix[i]) return false;
-    }
-    return true;
-  };
+  auto parts = parse_url_parts(url, "ws", "wss", "80", "443");
+  if (!parts) return std::nullopt;
   PushUrl out;
-  std::string_view rest;
-  if (starts("wss://")) {
-    out.tls = true;
-    rest = url.substr(6);
-  } else if (starts("ws://")) {
-    rest = url.substr(5);
-  } else {
-    return std::nullopt;
-  }
-  if (const auto hash = rest.find('#'); hash != std::string_view::npos) rest = rest.substr(0, hash);
-  const auto end = rest.find_first_of("/?");
-  const std::string_view authority = rest.substr(0, end);
-  std::string target(end == std::string_view::npos ? "" : rest.substr(end));
-  if (authority.empty() || authority.find('@') != std::string_view::npos) return std::nullopt;
-  std::string_view port;
-  if (authority.front() == '[') {
-    const auto close = authority.find(']');
-    if (close == std::string_view::npos || close == 1) return std::nullopt;
-    out.host = std::string(authority.substr(1, close - 1));
-    const auto after = authority.substr(close + 1);
-    if (!after.empty()) {
-      if (after.front() != ':') return std::nullopt;
-      port = after.substr(1);
-    }
-  } else {
-    const auto colon = authority.find(':');
-    out.host = std::string(authority.substr(0, colon));
-    if (colon != std::string_view::npos) port = authority.substr(colon + 1);
-  }
-  if (out.host.empty()) return std::nullopt;
-  if (port.empty()) {
-    out.port = out.tls ? "443" : "80";
-  } else {
-    unsigned n = 0;
-    const auto [ptr, ec] = std::from_chars(port.data(), port.data() + port.size(), n);
-    if (ec != std::errc() || ptr != port.data() + port.size() || n < 1 || n > 65535) {
-      return std::nullopt;
-    }
-    out.port = std::string(port);
-  }
+  out.tls = parts->tls;
+  out.host = std::move(parts->host);
+  out.port = std::move(parts->port);
+  std::string target = std::move(parts->rest);
   if (target.empty() || target.front() == '?') target = "/" + target;
-  out.target = target;
-  out.without_query = std::string(out.tls ? "wss://" : "ws://") + std::string(authority) +
+  out.without_query = std::string(out.tls ? "wss://" : "ws://") + parts->authority +
                       target.substr(0, target.find('?'));
+  out.target = std::move(target);
   return out;
 }
 

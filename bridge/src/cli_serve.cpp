@@ -65,6 +65,30 @@ std::string live_event(const api::Router& router, const std::string& auth) {
       .dump();
 }
 
+// /health's "influxdb": {"enabled": false}, or the output's state and totals.
+nlohmann::json influx_health(const std::optional<api::InfluxOptions>& config,
+                             const api::InfluxWriter* writer) {
+  if (!config || writer == nullptr) return {{"enabled", false}};
+  const auto s = writer->status();
+  auto text_or_null = [](const std::string& t) {
+    return t.empty() ? nlohmann::json(nullptr) : nlohmann::json(t);
+  };
+  return {{"enabled", true},
+          {"endpoint", api::influx_endpoint(config->url)},
+          {"api", api::influx_api_name(config->api)},
+          {"database", config->database},
+          {"state", s.state},
+          {"queued_batches", s.queued_batches},
+          {"points_written", s.points_written},
+          {"batches_written", s.batches_written},
+          {"batches_rejected", s.batches_rejected},
+          {"batches_dropped", s.batches_dropped},
+          {"write_errors", s.write_errors},
+          {"last_error", text_or_null(s.last_error)},
+          {"last_success", s.last_success ? nlohmann::json(format_iso8601_utc(*s.last_success))
+                                          : nlohmann::json(nullptr)}};
+}
+
 int run_serve(const SettingLookup& lookup) {
   std::unique_ptr<Service> service;
   try {
@@ -97,6 +121,23 @@ int run_serve(const SettingLookup& lookup) {
     b.live.register_dtu(d.name, protocol::format_dtu_address(d.address));
 
   std::unique_ptr<api::PushHub> push;  // built after the router it reads
+  std::unique_ptr<api::InfluxWriter> influx;
+  if (b.config.influx) {
+    auto options = *b.config.influx;
+    options.user_agent = std::string("hoymiles-smiles/") + kVersion;
+    const auto endpoint = api::influx_endpoint(options.url);
+    options.on_state = [endpoint](const std::string& error) {
+      if (error.empty()) {
+        spdlog::info("InfluxDB {}: writes succeed again", endpoint);
+      } else {
+        spdlog::warn("InfluxDB {}: {}; retrying (PostgreSQL has every reading)", endpoint, error);
+      }
+    };
+    spdlog::info("InfluxDB output: {} ({} API, database '{}')", endpoint,
+                 api::influx_api_name(options.api), options.database);
+    influx = std::make_unique<api::InfluxWriter>(std::move(options));
+    b.influx = influx.get();
+  }
   api::EventFeed events(static_cast<std::size_t>(b.config.http_event_clients));
   api::RouterOptions router_options;
   router_options.version = kVersion;
@@ -107,7 +148,7 @@ int run_serve(const SettingLookup& lookup) {
   router_options.cors_origin = b.config.cors_origin;
   router_options.register_push = [&b](const std::string& body) { return b.register_push(body); };
   router_options.subscribe_events = [&events] { return events.subscribe(); };
-  router_options.health_extra = [&push](nlohmann::json& health) {
+  router_options.health_extra = [&push, &influx, &b](nlohmann::json& health) {
     if (!push) return;
     nlohmann::json receivers = nlohmann::json::array();
     for (const auto& r : push->status()) {
@@ -124,10 +165,11 @@ int run_serve(const SettingLookup& lookup) {
             r.last_error.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.last_error)}});
     }
     health["push"] = {{"receivers", receivers}};
+    health["influxdb"] = influx_health(b.config.influx, influx.get());
   };
   api::Router router(
       b.live, b.read_model, [&b] { return b.backend(); },
-      [&b, &push] {
+      [&b, &push, &influx] {
         b.metrics.backend(b.backend());
         if (push) {
           const auto status = push->status();
@@ -136,6 +178,7 @@ int run_serve(const SettingLookup& lookup) {
               status.begin(), status.end(), [](const auto& r) { return r.connected; }));
           b.metrics.push(connected, status.size(), totals.sent, totals.dropped);
         }
+        if (influx) b.metrics.influx(influx->status());
         return b.metrics.text();
       },
       router_options, [&b] { return b.clock->wall_now(); });
@@ -210,6 +253,13 @@ int run_serve(const SettingLookup& lookup) {
   b.on_update = nullptr;
   b.push = nullptr;
   push->stop();
+  if (influx) {
+    b.influx = nullptr;
+    // What is still queued gets a few seconds; PostgreSQL has it in any case.
+    if (const auto left = influx->stop(std::chrono::seconds{5}); left > 0) {
+      spdlog::warn("InfluxDB: {} poll cycle(s) not written at stop (PostgreSQL has them)", left);
+    }
+  }
   const auto s = b.durable.stats();
   spdlog::info(
       "stopped after {} good polls: {} readings stored, {} spooled, {} replayed, {} dropped",

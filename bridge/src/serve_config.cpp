@@ -92,6 +92,46 @@ std::string default_name(const protocol::DtuAddress& a) {
   return base.empty() ? "dtu" : base;
 }
 
+// INFLUXDB_*, as the Python bridge named them (and INFLUXDB_API). The host is checked
+// when given, even while the output is off, as the Python bridge did.
+std::optional<api::InfluxOptions> influx_options_from(const Reader& r) {
+  std::optional<api::InfluxUrl> url;
+  if (auto host = r.raw("INFLUXDB_HOST")) {
+    url = api::parse_influx_url(host->first);
+    if (!url) {
+      throw ConfigError(host->second +
+                        " must be an http:// or https:// URL with a host and an optional port "
+                        "and path (no user, query or spaces), e.g. http://influxdb:8086, got '" +
+                        host->first + "'");
+    }
+  }
+  if (!r.boolean("INFLUXDB_ENABLED", false)) return std::nullopt;
+  if (!url) {
+    throw ConfigError(
+        "INFLUXDB_ENABLED=true needs INFLUXDB_HOST, the InfluxDB URL, e.g. http://influxdb:8086");
+  }
+  api::InfluxOptions o;
+  o.url = *url;
+  if (auto api = r.raw("INFLUXDB_API")) {
+    const auto parsed = api::parse_influx_api(api->first);
+    if (!parsed) Reader::bad(*api, "must be v1, v2 or v3");
+    o.api = *parsed;
+  }
+  o.database = r.text("INFLUXDB_DATABASE", o.database);
+  o.org = r.text("INFLUXDB_ORG", "");
+  o.token = r.text("INFLUXDB_TOKEN", "");
+  // Header values: one line each. The token is never echoed (a secret).
+  if (o.token.find_first_of("\r\n") != std::string::npos) {
+    throw ConfigError("INFLUXDB_TOKEN must be one line");
+  }
+  for (const char* name : {"INFLUXDB_DATABASE", "INFLUXDB_ORG"}) {
+    if (auto v = r.raw(name); v && v->first.find_first_of("\r\n") != std::string::npos) {
+      throw ConfigError(v->second + " must be one line");
+    }
+  }
+  return o;
+}
+
 }  // namespace
 
 std::vector<DtuConfig> parse_dtu_list(std::string_view text, std::string_view source) {
@@ -245,6 +285,7 @@ ServeConfig serve_config_from(const SettingLookup& lookup) {
   }
   c.data_dir = r.text("DATA_DIR", c.data_dir.string());
   c.spool_max_bytes = static_cast<std::uint64_t>(r.integer("SPOOL_MAX_MB", 256, 1, 1 << 20)) << 20;
+  c.influx = influx_options_from(r);
   if (auto clock = r.raw("SIMULATED_CLOCK")) {
     const auto& text = clock->first;
     const auto a = text.find(',');

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "env_config.h"
+#include "smiles/api/influx_writer.h"
 #include "smiles/hardware/modbus_register_reader.h"
 #include "smiles/protocol/dtu_address.h"
 #include "smiles/protocol/dtu_client.h"
@@ -30,7 +31,7 @@ struct Setting {
   std::string_view help;
 };
 
-inline constexpr std::array<Setting, 40> kSettings{{
+inline constexpr std::array<Setting, 46> kSettings{{
     {"DATABASE_URL", "--database-url", "", "PostgreSQL URL; when set, DB_* are ignored"},
     {"DB_HOST", "--db-host", "localhost", "PostgreSQL host"},
     {"DB_PORT", "--db-port", "5432", "PostgreSQL port"},
@@ -92,6 +93,21 @@ inline constexpr std::array<Setting, 40> kSettings{{
     {"PROTECT_ALL", "--protect-all", "false", "require the token on /health, /ready, /metrics too"},
     {"DATA_DIR", "--data-dir", "/var/lib/hoymiles-smiles", "directory of the spool file"},
     {"SPOOL_MAX_MB", "--spool-max-mb", "256", "largest spool file in MiB"},
+    {"INFLUXDB_ENABLED", "--influxdb-enabled", "false",
+     "also write every poll to InfluxDB (true/false); PostgreSQL keeps every reading anyway"},
+    {"INFLUXDB_HOST", "--influxdb-host", "",
+     "InfluxDB URL, http:// or https:// (certificates checked against the system's CAs), "
+     "e.g. http://influxdb:8086"},
+    {"INFLUXDB_TOKEN", "--influxdb-token", "",
+     "InfluxDB API token (sent as \"Token ...\"; with INFLUXDB_API=v1, user:password is sent "
+     "as Basic authentication)"},
+    {"INFLUXDB_DATABASE", "--influxdb-database", "hoymiles",
+     "InfluxDB database (v1, v3) or bucket (v2)"},
+    {"INFLUXDB_ORG", "--influxdb-org", "", "InfluxDB organization (v2 API; InfluxDB 2.x needs it)"},
+    {"INFLUXDB_API", "--influxdb-api", "v2",
+     "InfluxDB write endpoint: v2 (/api/v2/write: InfluxDB 3, 2, 1.8+ and Cloud, as the Python "
+     "bridge wrote), v1 (/write: any InfluxDB 1.x, and 3) or v3 (/api/v3/write_lp: InfluxDB 3 "
+     "Core and Enterprise)"},
     {"SIMULATED_CLOCK", "--simulated-clock", "",
      "tests and demos only: run on the clock of `simulate` instead of the system's, given as "
      "START,SPEED,ANCHOR (its --start-time, --speed and --anchor)"},
@@ -138,7 +154,8 @@ struct ServeConfig {
   std::string cors_origin = "*";
   std::filesystem::path data_dir = "/var/lib/hoymiles-smiles";
   std::uint64_t spool_max_bytes = 256ULL << 20;
-  std::optional<SimulatedClock> clock;  // SIMULATED_CLOCK; else the system clock
+  std::optional<SimulatedClock> clock;       // SIMULATED_CLOCK; else the system clock
+  std::optional<api::InfluxOptions> influx;  // INFLUXDB_ENABLED=true
 };
 
 // Value of a setting: the flag when given, else the environment variable.

@@ -269,8 +269,10 @@ void Service::on_reading(DtuReading& reading, double seconds) {
   metrics.poll(reading.dtu_name, "ok", seconds);
   live.record_success(reading);
   save_served_state();
-  metrics.reading(reading, live.production(reading.timestamp));
+  const auto served = live.production(reading.timestamp);
+  metrics.reading(reading, served);
   const auto outcome = durable.store({&reading, 1});
+  if (influx != nullptr) influx->submit(api::influx_lines(reading, served));
   const char* where = outcome == storage::StoreOutcome::kStored    ? "stored"
                       : outcome == storage::StoreOutcome::kSpooled ? "spooled"
                                                                    : "dropped";

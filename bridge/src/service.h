@@ -1,6 +1,7 @@
-// The running bridge (`serve`): the storage stack, the live state, the metrics and
-// the push hub, with what happens to each poll's outcome (a PollSink) and the
-// database watcher. The CLI file only wires it to the HTTP server and the signals.
+// The running bridge (`serve`): the storage stack, the live state, the metrics, the
+// push hub and the InfluxDB output, with what happens to each poll's outcome (a
+// PollSink) and the database watcher. The CLI file only wires it to the HTTP server
+// and the signals.
 #pragma once
 
 #include <atomic>
@@ -13,6 +14,8 @@
 
 #include "poller.h"
 #include "serve_config.h"
+#include "smiles/api/influx_lines.h"
+#include "smiles/api/influx_writer.h"
 #include "smiles/api/live_state.h"
 #include "smiles/api/metrics.h"
 #include "smiles/api/push_hub.h"
@@ -59,8 +62,9 @@ struct Service final : PollSink {
   storage::ServedStateFile state_file{config.data_dir / "served-state"};
   std::atomic<bool> state_file_failing{false};
   std::shared_ptr<ServeClock> clock = std::make_shared<ServeClock>(config.clock);
-  api::PushHub* push = nullptr;     // set while serving
-  std::function<void()> on_update;  // after each stored reading (the live event feed)
+  api::PushHub* push = nullptr;         // set while serving
+  api::InfluxWriter* influx = nullptr;  // set while serving, when INFLUXDB_ENABLED
+  std::function<void()> on_update;      // after each stored reading (the live event feed)
   std::mutex push_mutex;
   bool push_loaded = false;                  // the stored registrations are in the hub
   bool push_dirty = false;                   // the hub has registrations the database lacks

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <nlohmann/json.hpp>
 
+#include "eventually.h"
 #include "smiles/core/error.h"
 #include "temp_dir.h"
 #include "ws_server.h"
@@ -106,12 +107,7 @@ auto has = [](const std::string& text) {
 };
 
 bool eventually(const std::function<bool()>& pred, std::chrono::milliseconds timeout = 10s) {
-  const auto until = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < until) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(20ms);
-  }
-  return pred();
+  return test::eventually_true(pred, timeout);
 }
 
 TEST(PushHub, PingFirstThenEveryUpdateAndTheLatestOnConnect) {

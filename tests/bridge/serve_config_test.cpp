@@ -170,6 +170,53 @@ TEST(ServeConfig, SecretsAreNeverEchoed) {
   EXPECT_EQ(refused, 2);  // the unterminated quote and the unknown parameter
 }
 
+// INFLUXDB_* as the Python bridge read them (hoymiles_smiles/config.py: off by default,
+// database "hoymiles", a host that must start with http:// or https://, checked even
+// while the output is off).
+TEST(ServeConfig, InfluxDbSettings) {
+  EXPECT_FALSE(parse({{"DTU_HOST", "a"}}).influx);
+  EXPECT_FALSE(parse({{"DTU_HOST", "a"}, {"INFLUXDB_HOST", "http://influx:8086"}}).influx);
+  const auto on = parse({{"DTU_HOST", "a"},
+                         {"INFLUXDB_ENABLED", "true"},
+                         {"INFLUXDB_HOST", "https://influx.example.com"},
+                         {"INFLUXDB_TOKEN", "t0k"},
+                         {"INFLUXDB_ORG", "home"}})
+                      .influx;
+  ASSERT_TRUE(on);
+  EXPECT_TRUE(on->url.tls);
+  EXPECT_EQ(on->api, api::InfluxApi::kV2);  // what influxdb3-python wrote to
+  EXPECT_EQ(on->database, "hoymiles");
+  EXPECT_EQ(on->org, "home");
+  EXPECT_EQ(on->token, "t0k");
+  const auto v1 = parse({{"DTU_HOST", "a"},
+                         {"INFLUXDB_ENABLED", "1"},
+                         {"INFLUXDB_HOST", "http://10.0.0.9:8086"},
+                         {"INFLUXDB_API", "v1"},
+                         {"INFLUXDB_DATABASE", "solar"}})
+                      .influx;
+  ASSERT_TRUE(v1);
+  EXPECT_EQ(api::influx_write_target(*v1), "/write?db=solar&precision=ns");
+
+  EXPECT_NE(error_of({{"DTU_HOST", "a"}, {"INFLUXDB_ENABLED", "true"}}).find("needs INFLUXDB_HOST"),
+            std::string::npos);
+  EXPECT_NE(error_of({{"DTU_HOST", "a"}, {"INFLUXDB_HOST", "influx:8086"}})
+                .find("INFLUXDB_HOST must be an http:// or https:// URL"),
+            std::string::npos);
+  EXPECT_NE(error_of({{"DTU_HOST", "a"},
+                      {"INFLUXDB_ENABLED", "true"},
+                      {"INFLUXDB_HOST", "http://i"},
+                      {"INFLUXDB_API", "v4"}})
+                .find("INFLUXDB_API must be v1, v2 or v3, got 'v4'"),
+            std::string::npos);
+  const std::string secret = "line1\nsecret-part";
+  const auto refused = error_of({{"DTU_HOST", "a"},
+                                 {"INFLUXDB_ENABLED", "true"},
+                                 {"INFLUXDB_HOST", "http://i"},
+                                 {"INFLUXDB_TOKEN", secret}});
+  EXPECT_NE(refused.find("INFLUXDB_TOKEN must be one line"), std::string::npos) << refused;
+  EXPECT_EQ(refused.find("secret-part"), std::string::npos) << refused;
+}
+
 TEST(ServeConfig, EveryVariableOfTheApiSpecIsASetting) {
   for (const char* name : {"DB_HOST",
                            "DB_PORT",

@@ -197,6 +197,9 @@ std::uint16_t free_port() {
 TEST_F(ServeTest, MetricsPassPromtoolAndARealPrometheusScrapesThem) {
   start();
   ASSERT_TRUE(wait_health(polled));
+  // Port series follow the served state, which the first reading sets just after
+  // /health says online.
+  ASSERT_TRUE(eventually_true([&] { return !metric("hoymiles_port_power_watts").empty(); }));
   const auto text = http_get(http_port, "/metrics");
   ASSERT_EQ(text.status, 200);
   EXPECT_EQ(text.headers.at("content-type"), "text/plain; version=0.0.4; charset=utf-8");

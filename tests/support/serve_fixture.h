@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "eventually.h"
 #include "http_client.h"
 #include "process.h"
 #include "smiles/core/time.h"
@@ -76,16 +77,6 @@ inline std::optional<StopLine> stop_line(const std::string& log) {
     return std::nullopt;
   }
   return s;
-}
-
-// Waits (polling) until `pred` holds.
-inline bool eventually_true(const std::function<bool()>& pred, std::chrono::seconds timeout = 20s) {
-  const auto until = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < until) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(50ms);
-  }
-  return pred();
 }
 
 class ServeTest : public ::testing::Test {

@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "smiles/api/influx_writer.h"
 #include "smiles/core/dtu_client_stats.h"
 #include "smiles/core/energy.h"
 #include "smiles/core/reading.h"
@@ -45,6 +46,9 @@ class BridgeMetrics {
   // WebSocket push: receivers connected / registered, updates sent / dropped so far.
   void push(std::size_t connected, std::size_t registered, std::uint64_t sent,
             std::uint64_t dropped);
+
+  // The InfluxDB output's state and totals (hoymiles_influxdb_*; absent while it is off).
+  void influx(const InfluxStatus& status);
 
   // Prometheus text format 0.0.4, with process_* metrics.
   [[nodiscard]] std::string text() const;
