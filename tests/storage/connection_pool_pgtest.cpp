@@ -36,7 +36,9 @@ TEST(ConnectionPool, ReusesConnectionsAndCountsThem) {
 TEST(ConnectionPool, OverflowLingersForReuseThenClosesAndTheCapHolds) {
   TestDatabase db;
   auto config = db.config(1, 1);
-  config.overflow_idle_timeout = 300ms;
+  // Long enough that the rounds below (slow under a loaded machine) reuse the
+  // overflow connection before it expires.
+  config.overflow_idle_timeout = 1500ms;
   ConnectionPool pool(config);
   for (int round = 0; round < 3; ++round) {
     auto a = pool.acquire();
@@ -50,7 +52,7 @@ TEST(ConnectionPool, OverflowLingersForReuseThenClosesAndTheCapHolds) {
   EXPECT_EQ(s.idle, 2);
   EXPECT_EQ(server_sessions(db), 2);
 
-  std::this_thread::sleep_for(400ms);
+  std::this_thread::sleep_for(1600ms);
   { auto c = pool.acquire(); }  // any use of the pool closes expired overflow
   s = pool.stats();
   EXPECT_EQ(s.idle, 1);

@@ -43,11 +43,13 @@ inline constexpr std::array<std::string_view, 3> kPortKeyColumns = {"serial_numb
 inline constexpr std::array<std::string_view, 4> kSystemMetricsColumns = {
     "timestamp", "metric_name", "metric_value", "tags"};
 
-// The identity of a system_metrics row, as its unique index (migration 2) has it:
-// a missing value or tag set equals another missing one. One expression per part.
+// The identity of a system_metrics row, as its unique index (migrations 2 and 5) has
+// it: a missing value or tag set equals another missing one; the tag set counts by
+// its hash. One expression per part, in the index's order.
 inline std::array<std::string, 4> system_metrics_identity(std::string_view alias = "") {
   const std::string a(alias);
-  return {a + "metric_name", a + "\"timestamp\"", "coalesce(" + a + "tags, 'null'::jsonb)",
+  return {a + "\"timestamp\"", a + "metric_name",
+          "jsonb_hash_extended(coalesce(" + a + "tags, 'null'::jsonb), 0)",
           "coalesce(" + a + "metric_value, 'NaN'::float8)"};
 }
 
