@@ -343,6 +343,7 @@ struct InfluxWriter::Impl {
       if (outcome == Outcome::kRetry) {
         ++status.write_errors;
       } else {
+        for (std::size_t i = 0; i < in_flight; ++i) status.queued_bytes -= queue[i].lines.size();
         queue.erase(queue.begin(), queue.begin() + static_cast<std::ptrdiff_t>(in_flight));
         if (outcome == Outcome::kOk) {
           status.batches_written += in_flight;
@@ -379,6 +380,7 @@ struct InfluxWriter::Impl {
     status.batches_dropped += queue.size();
     queue.clear();
     status.queued_batches = 0;
+    status.queued_bytes = 0;
     lock.unlock();
     close();
     lock.lock();
@@ -400,13 +402,20 @@ void InfluxWriter::submit(InfluxBatch batch) {
     std::lock_guard lock(impl_->mutex);
     if (impl_->stopping) return;
     auto& q = impl_->queue;
+    auto& s = impl_->status;
+    s.queued_bytes += batch.lines.size();
     q.push_back(std::move(batch));
-    // The bound is on batches waiting: the oldest of those go first.
-    while (q.size() > impl_->options.max_queued_batches + impl_->in_flight) {
-      q.erase(q.begin() + static_cast<std::ptrdiff_t>(impl_->in_flight));
-      ++impl_->status.batches_dropped;
+    // The bound is on batches waiting (not those being written): the oldest go first.
+    std::size_t in_flight_bytes = 0;
+    for (std::size_t i = 0; i < impl_->in_flight; ++i) in_flight_bytes += q[i].lines.size();
+    while (s.queued_bytes - in_flight_bytes > impl_->options.max_queued_bytes &&
+           q.size() > impl_->in_flight + 1) {
+      const auto oldest = q.begin() + static_cast<std::ptrdiff_t>(impl_->in_flight);
+      s.queued_bytes -= oldest->lines.size();
+      q.erase(oldest);
+      ++s.batches_dropped;
     }
-    impl_->status.queued_batches = q.size();
+    s.queued_batches = q.size();
   }
   impl_->wake.notify_one();
 }

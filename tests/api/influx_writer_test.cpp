@@ -142,7 +142,8 @@ TEST(InfluxWriter, AFullQueueDropsTheOldestAndCountsThem) {
   TestInfluxd server;
   server.query("CREATE DATABASE hoymiles");
   auto options = options_for(server);
-  options.max_queued_batches = 3;
+  // Room for the three newest.
+  options.max_queued_bytes = cycle(7).lines.size() + cycle(8).lines.size() + cycle(9).lines.size();
   options.backoff_initial = options.backoff_max = 1s;  // no write under way meanwhile
   InfluxWriter writer(options);
   server.kill();
@@ -151,6 +152,7 @@ TEST(InfluxWriter, AFullQueueDropsTheOldestAndCountsThem) {
   for (int i = 1; i < 10; ++i) writer.submit(cycle(i));
   EXPECT_EQ(writer.status().batches_dropped, 7U);
   EXPECT_EQ(writer.status().queued_batches, 3U);
+  EXPECT_EQ(writer.status().queued_bytes, options.max_queued_bytes);
   server.start();
   ASSERT_TRUE(eventually([&] { return writer.status().queued_batches == 0; }));
   EXPECT_EQ(writer.status().batches_written, 3U);
