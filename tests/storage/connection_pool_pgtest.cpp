@@ -70,6 +70,7 @@ TEST(ConnectionPool, ContentionNeverExceedsTheCap) {
   ConnectionPool pool(db.config(2, 1));
   std::atomic<int> in_use{0}, peak{0}, done{0};
   std::vector<std::thread> threads;
+  threads.reserve(8);
   for (int t = 0; t < 8; ++t) {
     threads.emplace_back([&] {
       for (int i = 0; i < 25; ++i) {
