@@ -60,6 +60,14 @@ std::string server_says(const std::string& body) {
   return text;
 }
 
+constexpr std::pair<InfluxApi, std::string_view> kApiNames[] = {
+    {InfluxApi::kV1, "v1"}, {InfluxApi::kV2, "v2"}, {InfluxApi::kV3, "v3"}};
+
+// A host as it goes into a URL or a Host header: IPv6 addresses in brackets.
+std::string url_host(const std::string& host) {
+  return host.find(':') != std::string::npos ? "[" + host + "]" : host;
+}
+
 }  // namespace
 
 std::string url_encode(std::string_view text) {
@@ -79,20 +87,15 @@ std::string url_encode(std::string_view text) {
 }
 
 std::optional<InfluxApi> parse_influx_api(std::string_view text) {
-  if (text == "v1") return InfluxApi::kV1;
-  if (text == "v2") return InfluxApi::kV2;
-  if (text == "v3") return InfluxApi::kV3;
+  for (const auto& [api, name] : kApiNames) {
+    if (name == text) return api;
+  }
   return std::nullopt;
 }
 
 std::string_view influx_api_name(InfluxApi api) {
-  switch (api) {
-    case InfluxApi::kV1:
-      return "v1";
-    case InfluxApi::kV2:
-      return "v2";
-    case InfluxApi::kV3:
-      return "v3";
+  for (const auto& [a, name] : kApiNames) {
+    if (a == api) return name;
   }
   return "v2";
 }
@@ -110,9 +113,8 @@ std::optional<InfluxUrl> parse_influx_url(std::string_view url) {
 }
 
 std::string influx_endpoint(const InfluxUrl& url) {
-  const bool ipv6 = url.host.find(':') != std::string::npos;
-  return std::string(url.tls ? "https://" : "http://") + (ipv6 ? "[" + url.host + "]" : url.host) +
-         ":" + url.port + url.base_path;
+  return std::string(url.tls ? "https://" : "http://") + url_host(url.host) + ":" + url.port +
+         url.base_path;
 }
 
 std::string influx_write_target(const InfluxOptions& o) {
@@ -160,9 +162,7 @@ struct InfluxWriter::Impl {
   explicit Impl(InfluxOptions o) : options(std::move(o)) {
     target = influx_write_target(options);
     const bool default_port = options.url.port == (options.url.tls ? "443" : "80");
-    const bool ipv6 = options.url.host.find(':') != std::string::npos;
-    host_header = (ipv6 ? "[" + options.url.host + "]" : options.url.host) +
-                  (default_port ? "" : ":" + options.url.port);
+    host_header = url_host(options.url.host) + (default_port ? "" : ":" + options.url.port);
     if (!options.token.empty()) {
       authorization = options.api == InfluxApi::kV1 && options.token.find(':') != std::string::npos
                           ? "Basic " + base64(options.token)

@@ -150,6 +150,7 @@ int run_serve(const SettingLookup& lookup) {
   router_options.register_push = [&b](const std::string& body) { return b.register_push(body); };
   router_options.subscribe_events = [&events] { return events.subscribe(); };
   router_options.health_extra = [&push, &influx, &b](nlohmann::json& health) {
+    health["influxdb"] = influx_health(b.config.influx, influx.get());
     if (!push) return;
     nlohmann::json receivers = nlohmann::json::array();
     for (const auto& r : push->status()) {
@@ -166,7 +167,6 @@ int run_serve(const SettingLookup& lookup) {
             r.last_error.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.last_error)}});
     }
     health["push"] = {{"receivers", receivers}};
-    health["influxdb"] = influx_health(b.config.influx, influx.get());
   };
   api::Router router(
       b.live, b.read_model, [&b] { return b.backend(); },

@@ -16,14 +16,11 @@ namespace {
 // One raw request on its own connection; the status code of the answer (0: none).
 int raw_status(std::uint16_t port, const std::string& bytes) {
   const int s = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(port);
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  const sockaddr_in addr = loopback_address(port);
   timeval tv{5, 0};
   setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   int status = 0;
-  if (connect(s, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
+  if (connect(s, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0 &&
       send(s, bytes.data(), bytes.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(bytes.size())) {
     char buf[64] = {};
     if (recv(s, buf, sizeof buf - 1, 0) > 12 && std::string(buf, 9) == "HTTP/1.1 ") {

@@ -1,5 +1,6 @@
 // `hoymiles-smiles serve` as a process, with the simulator (a process) and a real
 // PostgreSQL: what Home Assistant and Prometheus see.
+#include "loopback.h"
 #include "serve_fixture.h"
 
 namespace smiles::test {
@@ -94,11 +95,8 @@ TEST_F(ServeTest, BadRequestsGetTheRightStatusAndTheServerKeepsServing) {
 
   // A slow client that never finishes its request is cut off; others are served meanwhile.
   const int slow = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(http_port);
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(connect(slow, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  const sockaddr_in addr = loopback_address(http_port);
+  ASSERT_EQ(connect(slow, reinterpret_cast<const sockaddr*>(&addr), sizeof addr), 0);
   const std::string partial = "GET /health HTTP/1.1\r\nHost: x\r\n";
   ASSERT_EQ(send(slow, partial.data(), partial.size(), 0), static_cast<ssize_t>(partial.size()));
   EXPECT_EQ(http_get(http_port, "/health").status, 200);
@@ -181,18 +179,6 @@ TEST_F(ServeTest, SigtermStopsCleanly) {
 
 namespace smiles::test {
 namespace {
-
-std::uint16_t free_port() {
-  const int s = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(s, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  getsockname(s, reinterpret_cast<sockaddr*>(&addr), &len);
-  close(s);
-  return ntohs(addr.sin_port);
-}
 
 TEST_F(ServeTest, MetricsPassPromtoolAndARealPrometheusScrapesThem) {
   start();

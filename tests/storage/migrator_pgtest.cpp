@@ -129,6 +129,18 @@ TEST(Migrator, SystemMetricsIdentityRemovesDuplicatesAndStopsNewOnes) {
     db.exec(row + again + " ON CONFLICT DO NOTHING");
   }
   EXPECT_EQ(db.scalar("SELECT count(*) FROM system_metrics"), "4");
+  // schema::system_metrics_identity() (the importers' duplicate removal and --verify)
+  // names the unique index's own expressions: PostgreSQL infers the index from them.
+  std::string target;
+  for (const auto& part : schema::system_metrics_identity()) {
+    target += (target.empty() ? "" : ", ") + part;
+  }
+  db.exec(row + "1.5, '{\"port\": 1}') ON CONFLICT (" + target + ") DO NOTHING");
+  EXPECT_EQ(db.scalar("SELECT count(*) FROM system_metrics"), "4");
+  // One index: the identity, which begins with the time and serves reads by time.
+  EXPECT_EQ(db.scalar("SELECT string_agg(indexrelid::regclass::text, ',') FROM pg_index "
+                      "WHERE indrelid = 'system_metrics'::regclass"),
+            "system_metrics_identity_idx");
 }
 
 TEST(Migration, ChecksumChangesWithTheSql) {

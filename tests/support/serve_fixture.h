@@ -14,6 +14,7 @@
 
 #include "eventually.h"
 #include "http_client.h"
+#include "loopback.h"
 #include "process.h"
 #include "smiles/core/time.h"
 #include "smiles/protocol/port_block.h"
@@ -53,11 +54,8 @@ inline std::unique_ptr<ChildProcess> start_simulator(std::vector<std::string> ex
 // A loopback connection that sends nothing.
 inline int open_idle_connection(std::uint16_t port) {
   const int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(port);
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  connect(s, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  const sockaddr_in addr = loopback_address(port);
+  connect(s, reinterpret_cast<const sockaddr*>(&addr), sizeof addr);
   return s;
 }
 

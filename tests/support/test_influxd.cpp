@@ -1,49 +1,18 @@
 #include "test_influxd.h"
 
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <fstream>
 #include <stdexcept>
 #include <thread>
 
 #include "http_client.h"
+#include "loopback.h"
 #include "smiles/api/influx_writer.h"
 
 namespace smiles::test {
-namespace {
 
 using api::url_encode;
-
-std::uint16_t free_port() {
-  const int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof addr;
-  if (bind(s, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-      getsockname(s, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-    close(s);
-    throw std::runtime_error("no free port");
-  }
-  close(s);
-  return ntohs(addr.sin_port);
-}
-
-bool accepts(std::uint16_t port) {
-  const int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(port);
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  const bool ok = connect(s, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
-  close(s);
-  return ok;
-}
-
-}  // namespace
 
 TestInfluxd::TestInfluxd(InfluxdOptions options) : options_(std::move(options)) {
   port_ = free_port();
@@ -97,7 +66,7 @@ void TestInfluxd::launch() {
   const auto until = std::chrono::steady_clock::now() + std::chrono::seconds{20};
   while (std::chrono::steady_clock::now() < until) {
     // /ping answers 204 once the HTTP service runs; over HTTPS, an open port will do.
-    if (options_.cert_file.empty() ? http_get(port_, "/ping").status == 204 : accepts(port_)) {
+    if (options_.cert_file.empty() ? http_get(port_, "/ping").status == 204 : port_accepts(port_)) {
       return;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds{20});

@@ -58,7 +58,7 @@ struct InfluxOptions {
   std::chrono::milliseconds backoff_initial{1000};
   std::chrono::milliseconds backoff_max{60000};
   // Poll cycles waiting, in bytes of line protocol; beyond, the oldest go (the newest
-  // one always stays). 32 MiB: about 7,000 poll cycles of a 20-port plant (4.5 kB each).
+  // one always stays). 32 MiB: about 7,000 poll cycles of a 20-port plant (4.6 kB each).
   std::size_t max_queued_bytes = std::size_t{32} << 20;
   std::size_t max_request_bytes = 1 << 20;  // queued batches are sent together up to this
   std::string user_agent = "hoymiles-smiles";
