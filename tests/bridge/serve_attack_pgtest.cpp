@@ -221,7 +221,8 @@ TEST_F(AttackTest, OutOfFileDescriptorsPausesAcceptingAndLogsOnce) {
   for (int s : held) close(s);
   ASSERT_EQ(run_command({"prlimit", "--pid", pid, "--nofile=" + original + ":"}).exit_code, 0)
       << original;
-  EXPECT_TRUE(eventually_true([&] { return http_get(http_port, "/health").status == 200; }));
+  EXPECT_TRUE(eventually_true([&] { return http_get(http_port, "/health").status == 200; }))
+      << log_text();
   const auto log = log_text();
   EXPECT_EQ(count_of(log, "cannot accept HTTP connections"), 1U) << log;
   EXPECT_LE(count_of(log, "accepting HTTP connections again"), 1U) << log;
