@@ -140,7 +140,7 @@ TEST_P(LabelFloodTest, ThousandsOfDistinctPathsLeaveTheSeriesCountUnchanged) {
   for (const auto& [status, n] : statuses) {
     EXPECT_TRUE(status == 400 || status == 401 || status == 404) << status << " x" << n;
   }
-  EXPECT_EQ(after.find("\xff"), std::string::npos);
+  EXPECT_EQ(after.find('\xff'), std::string::npos);
   EXPECT_EQ(after.find("wp-admin"), std::string::npos);
   { std::ofstream(data_dir() + "/metrics.txt") << after; }
   const auto lint =
@@ -158,6 +158,7 @@ TEST_F(AttackTest, AConnectionFloodDoesNotTakeHealthDown) {
   std::atomic<bool> flooding{true};
   std::thread flood([&] {
     std::vector<pollfd> fds;
+    fds.reserve(256);
     for (int i = 0; i < 256; ++i) fds.push_back({open_idle_connection(http_port), POLLIN, 0});
     while (flooding) {
       ::poll(fds.data(), fds.size(), 20);
@@ -211,6 +212,7 @@ TEST_F(AttackTest, OutOfFileDescriptorsPausesAcceptingAndLogsOnce) {
   const auto limit = std::to_string(open_now + 4);
   ASSERT_EQ(run_command({"prlimit", "--pid", pid, "--nofile=" + limit + ":"}).exit_code, 0);
   std::vector<int> held;
+  held.reserve(40);
   for (int i = 0; i < 40; ++i) held.push_back(open_idle_connection(http_port));
   std::this_thread::sleep_for(500ms);
   const double cpu_before = cpu_seconds(serve->pid());

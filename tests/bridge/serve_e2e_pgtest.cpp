@@ -247,6 +247,7 @@ TEST_F(ServeTest, OversizedBodiesAndTooManyConnectionsAreRefused) {
   for (int attempt = 0; attempt < 5 && !refused; ++attempt) {
     std::this_thread::sleep_for(300ms);  // earlier connections closed
     std::vector<int> idle;
+    idle.reserve(8);
     for (int i = 0; i < 8; ++i) idle.push_back(open_idle_connection(http_port));
     std::this_thread::sleep_for(100ms);  // the server accepts asynchronously
     const auto data = http_get(http_port, "/api/inverters");
