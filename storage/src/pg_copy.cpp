@@ -1,7 +1,9 @@
 #include "pg_copy.h"
 
+#include <bit>
 #include <charconv>
 #include <cmath>
+#include <cstring>
 #include <memory>
 #include <pqxx/tablewriter>
 #include <vector>
@@ -33,7 +35,8 @@ void PgCopyConnection::fail(const std::string& what, PGresult* result) {
   if (why.empty()) why = PQerrorMessage(conn_);
   while (!why.empty() && (why.back() == '\n' || why.back() == ' ')) why.pop_back();
   if (PQstatus(conn_) != CONNECTION_OK) throw DatabaseUnavailable(what + ": " + why);
-  throw StorageError(what + ": " + why);
+  const char* state = result != nullptr ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : nullptr;
+  throw PgStatementError(what + ": " + why, state != nullptr ? state : "");
 }
 
 std::string PgCopyConnection::exec(const std::string& sql) {
@@ -76,27 +79,65 @@ void PgCopyConnection::copy_out(const std::string& sql,
   }
 }
 
+namespace {
+// Ends the COPY in progress with an error and drains its results.
+void abort_copy(PGconn* conn) {
+  PQputCopyEnd(conn, "aborted by the client");
+  while (Result more{PQgetResult(conn), &PQclear}) {
+  }
+}
+}  // namespace
+
 std::uint64_t PgCopyConnection::copy_in(
     const std::string& sql, const std::function<std::size_t(char*, std::size_t)>& source) {
-  Result start(PQexec(conn_, sql.c_str()), &PQclear);
-  if (PQresultStatus(start.get()) != PGRES_COPY_IN) fail(sql.substr(0, 80), start.get());
   std::vector<char> buf(1 << 20);
-  try {
+  return copy_in_with(sql, [&] {
     for (;;) {
       const auto n = source(buf.data(), buf.size());
-      if (n == 0) break;
-      if (PQputCopyData(conn_, buf.data(), static_cast<int>(n)) != 1)
-        fail("sending COPY data", nullptr);
+      if (n == 0) return;
+      put_copy_data(std::string_view(buf.data(), n));
     }
+  });
+}
+
+std::uint64_t PgCopyConnection::copy_in(const std::string& sql,
+                                        const std::vector<std::string_view>& pieces) {
+  return copy_in_with(sql, [&] {
+    for (const auto piece : pieces) {
+      if (!piece.empty()) put_copy_data(piece);
+    }
+  });
+}
+
+void PgCopyConnection::put_copy_data(std::string_view data) {
+  if (PQputCopyData(conn_, data.data(), static_cast<int>(data.size())) != 1)
+    fail("sending COPY data", nullptr);
+}
+
+std::uint64_t PgCopyConnection::copy_in_with(const std::string& sql,
+                                             const std::function<void()>& send) {
+  Result start(PQexec(conn_, sql.c_str()), &PQclear);
+  if (PQresultStatus(start.get()) != PGRES_COPY_IN) fail(sql.substr(0, 80), start.get());
+  try {
+    send();
   } catch (...) {
-    PQputCopyEnd(conn_, "aborted by the client");
-    while (Result more{PQgetResult(conn_), &PQclear}) {
-    }
+    abort_copy(conn_);
     throw;
   }
   if (PQputCopyEnd(conn_, nullptr) != 1) fail("ending COPY", nullptr);
   Result end(PQgetResult(conn_), &PQclear);
-  if (PQresultStatus(end.get()) != PGRES_COMMAND_OK) fail(sql.substr(0, 80), end.get());
+  if (PQresultStatus(end.get()) != PGRES_COMMAND_OK) {
+    // Drained first: the connection must be idle for what the caller does next.
+    const std::string what = sql.substr(0, 80);
+    std::string why = PQresultErrorMessage(end.get());
+    const char* state = PQresultErrorField(end.get(), PG_DIAG_SQLSTATE);
+    const std::string sqlstate = state != nullptr ? state : "";
+    while (Result more{PQgetResult(conn_), &PQclear}) {
+    }
+    if (PQstatus(conn_) != CONNECTION_OK) throw DatabaseUnavailable(what + ": " + why);
+    while (!why.empty() && (why.back() == '\n' || why.back() == ' ')) why.pop_back();
+    throw PgStatementError(what + ": " + why, sqlstate);
+  }
   const std::uint64_t rows = std::stoull(PQcmdTuples(end.get()));
   while (Result more{PQgetResult(conn_), &PQclear}) {
   }
@@ -156,6 +197,55 @@ void copy_integer(std::string& out, long long v) {
 }
 
 void copy_null(std::string& out) { out += "\\N"; }
+
+namespace {
+template <typename T>
+void append_big_endian(std::string& out, T v) {
+  static_assert(std::is_integral_v<T>);
+  using U = std::make_unsigned_t<T>;
+  auto u = static_cast<U>(v);
+  char bytes[sizeof(T)];
+  for (std::size_t i = sizeof(T); i-- > 0;) {
+    bytes[i] = static_cast<char>(u & 0xffU);
+    u = static_cast<U>(u >> 8U);
+  }
+  out.append(bytes, sizeof(T));
+}
+}  // namespace
+
+void binary_header(std::string& out) {
+  static constexpr char kSignature[] = "PGCOPY\n\377\r\n";  // 11 bytes with its NUL
+  out.append(kSignature, 11);
+  append_big_endian<std::int32_t>(out, 0);  // flags
+  append_big_endian<std::int32_t>(out, 0);  // header extension length
+}
+
+void binary_trailer(std::string& out) { append_big_endian<std::int16_t>(out, -1); }
+
+void binary_row(std::string& out, std::int16_t fields) { append_big_endian(out, fields); }
+
+void binary_null(std::string& out) { append_big_endian<std::int32_t>(out, -1); }
+
+void binary_text(std::string& out, std::string_view v) {
+  append_big_endian(out, static_cast<std::int32_t>(v.size()));
+  out.append(v);
+}
+
+void binary_jsonb(std::string& out, std::string_view json) {
+  append_big_endian(out, static_cast<std::int32_t>(json.size() + 1));
+  out += '\1';
+  out.append(json);
+}
+
+void binary_double(std::string& out, double v) {
+  append_big_endian<std::int32_t>(out, 8);
+  append_big_endian(out, std::bit_cast<std::uint64_t>(v));
+}
+
+void binary_timestamptz(std::string& out, std::int64_t micros_since_2000) {
+  append_big_endian<std::int32_t>(out, 8);
+  append_big_endian(out, micros_since_2000);
+}
 
 void copy_text(pqxx::transaction_base& tx, const std::string& table,
                const std::vector<std::string>& columns, const std::string& text) {

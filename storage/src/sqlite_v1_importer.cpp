@@ -33,7 +33,7 @@ ImportReport SqliteV1Importer::run(const std::string& path) {
   SqliteFile file(path);
   auto conn = pool_.acquire();
   set_time_zone(*conn, options_.timezone);
-  return import_file(file, *conn, options_);
+  return import_file(file, *conn, &pool_.config(), options_);
 }
 
 VerifyReport SqliteV1Importer::verify(const std::string& path) {
@@ -49,7 +49,7 @@ VerifyReport SqliteV1Importer::verify(const std::string& path) {
   quiet.dry_run = false;
   quiet.on_reject = nullptr;
   quiet.on_progress = nullptr;
-  import_file(file, *conn, quiet);
+  import_file(file, *conn, nullptr, quiet);
 
   VerifyReport report;
   pqxx::nontransaction tx(*conn);

@@ -70,11 +70,11 @@ BatchOutcome write_batch(pqxx::dbtransaction& tx, const std::string& table,
                          const std::string& stage, const Batch& batch,
                          const std::function<void(const ImportReject&)>& on_reject) {
   try {
-    return write_rows(tx, table, stage, batch.copy_text, batch.rowids.size());
+    return write_rows(tx, table, stage, batch.data, batch.rowids.size());
   } catch (const pqxx::sql_error&) {
   }
   BatchOutcome o;
-  const auto lines = batch.lines();
+  const auto lines = batch.rows();
   for (std::size_t i = 0; i < lines.size(); ++i) {
     try {
       const auto r = write_rows(tx, table, stage, std::string(lines[i]), 1);
@@ -88,21 +88,68 @@ BatchOutcome write_batch(pqxx::dbtransaction& tx, const std::string& table,
   return o;
 }
 
+// The statements of a bulk load, on the libpqxx transaction (text COPY, which
+// --verify's temporary tables need) or on a plain libpq connection (binary COPY).
+struct LoadSql {
+  std::function<std::vector<std::string>(const std::string&)> column;  // first column
+  std::function<std::uint64_t(const std::string&)> exec;               // rows affected
+  // Runs a statement in a savepoint; false, and undone, when a unique violation
+  // stopped it.
+  std::function<bool(const std::string&)> exec_unless_duplicate;
+};
+
+LoadSql load_sql(pqxx::dbtransaction& tx) {
+  return {[&tx](const std::string& sql) {
+            std::vector<std::string> out;
+            for (const auto& row : tx.exec(sql)) out.push_back(row[0].as<std::string>());
+            return out;
+          },
+          [&tx](const std::string& sql) {
+            return static_cast<std::uint64_t>(tx.exec0(sql).affected_rows());
+          },
+          [&tx](const std::string& sql) {
+            try {
+              pqxx::subtransaction one(tx, "import_unique");
+              one.exec0(sql);
+              one.commit();
+              return true;
+            } catch (const pqxx::unique_violation&) {
+              return false;
+            }
+          }};
+}
+
+constexpr const char* kUniqueViolation = "23505";
+
+LoadSql load_sql(PgCopyConnection& c) {
+  return {[&c](const std::string& sql) { return c.column(sql); },
+          [&c](const std::string& sql) -> std::uint64_t {
+            const auto r = c.exec(sql);
+            return r.empty() ? 0 : std::stoull(r);
+          },
+          [&c](const std::string& sql) {
+            c.exec("SAVEPOINT import_unique");
+            try {
+              c.exec(sql);
+            } catch (const PgStatementError& e) {
+              if (e.sqlstate() != kUniqueViolation) throw;
+              c.exec("ROLLBACK TO SAVEPOINT import_unique");
+              return false;
+            }
+            c.exec("RELEASE SAVEPOINT import_unique");
+            return true;
+          }};
+}
+
 // Recreates the indexes dropped for a bulk load. Duplicates in the file stop the
 // unique one: they are removed (the first copy stays) and counted, then it is
 // built again. Returns the rows removed.
-std::uint64_t rebuild_indexes(pqxx::dbtransaction& tx, const std::string& table,
+std::uint64_t rebuild_indexes(const LoadSql& sql, const std::string& table,
                               const std::vector<std::pair<std::string, std::string>>& indexes) {
-  tx.exec0("SET LOCAL maintenance_work_mem = '256MB'");
+  sql.exec("SET LOCAL maintenance_work_mem = '256MB'");
   std::uint64_t removed = 0;
   for (const auto& [name, definition] : indexes) {
-    try {
-      pqxx::subtransaction build(tx, "import_index");
-      build.exec0(definition);
-      build.commit();
-      continue;
-    } catch (const pqxx::unique_violation&) {
-    }
+    if (sql.exec_unless_duplicate(definition)) continue;
     // Groups of equal rows, then every row of a group but its first (columnwise
     // equality, so the join can hash).
     const auto mine = schema::system_metrics_identity();
@@ -112,11 +159,10 @@ std::uint64_t rebuild_indexes(pqxx::dbtransaction& tx, const std::string& table,
       parts += mine[i] + " AS k" + std::to_string(i) + ", ";
       match += theirs[i] + " = d.k" + std::to_string(i) + " AND ";
     }
-    const auto r = tx.exec0(
+    removed += sql.exec(
         "DELETE FROM " + table + " t USING (SELECT " + parts + "min(ctid) AS keep FROM " + table +
         " GROUP BY 1, 2, 3, 4 HAVING count(*) > 1) d WHERE " + match + "t.ctid <> d.keep");
-    removed += static_cast<std::uint64_t>(r.affected_rows());
-    tx.exec0(definition);
+    sql.exec(definition);
   }
   return removed;
 }
@@ -226,44 +272,138 @@ ImportTableSummary import_production_cache(const SqliteFile& file, pqxx::connect
 
 // A bulk load of system_metrics: one transaction with the table's indexes dropped;
 // finish() rebuilds them and commits. Killed, the transaction leaves the table as
-// it was.
+// it was. Binary when given the database's settings: on a connection of its own,
+// rows in COPY's binary form; text otherwise, in a transaction on `conn`.
 class BulkLoad {
  public:
   // Null when the table already has rows (then each batch commits on its own).
-  static std::unique_ptr<BulkLoad> begin(pqxx::connection& conn, const std::string& table) {
-    auto bulk = std::unique_ptr<BulkLoad>(new BulkLoad(conn, table));
-    bulk->tx_.exec0("LOCK TABLE " + table + " IN ACCESS EXCLUSIVE MODE");
-    if (bulk->tx_.exec1("SELECT EXISTS (SELECT 1 FROM " + table + ")")[0].as<bool>()) {
-      bulk->tx_.commit();
+  static std::unique_ptr<BulkLoad> begin(pqxx::connection& conn, const DatabaseConfig* binary,
+                                         const std::string& table) {
+    auto bulk = std::unique_ptr<BulkLoad>(new BulkLoad(conn, binary));
+    const auto& sql = bulk->sql_;
+    sql.exec("LOCK TABLE " + table + " IN ACCESS EXCLUSIVE MODE");
+    if (sql.column("SELECT EXISTS (SELECT 1 FROM " + table + ")").at(0) == "t") {
+      bulk->commit();
       return nullptr;
     }
-    for (const auto& row :
-         bulk->tx_.exec("SELECT indexrelid::regclass::text, pg_get_indexdef(indexrelid) FROM "
-                        "pg_index WHERE indrelid = " +
-                        bulk->tx_.quote(table) + "::regclass")) {
-      bulk->indexes_.emplace_back(row[0].as<std::string>(), row[1].as<std::string>());
-      bulk->tx_.exec0("DROP INDEX " + bulk->indexes_.back().first);
+    const auto indexes = sql.column(
+        "SELECT indexrelid::regclass::text || E'\\t' || pg_get_indexdef(indexrelid) FROM pg_index "
+        "WHERE indrelid = '" +
+        table + "'::regclass ORDER BY 1");
+    for (const auto& row : indexes) {
+      const auto tab = row.find('\t');
+      bulk->indexes_.emplace_back(row.substr(0, tab), row.substr(tab + 1));
+      sql.exec("DROP INDEX " + bulk->indexes_.back().first);
     }
+    bulk->table_ = table;
     return bulk;
   }
-  pqxx::work& tx() { return tx_; }
+  [[nodiscard]] bool binary() const { return copy_ != nullptr; }
+  pqxx::work& tx() { return *tx_; }
+  PgCopyConnection& connection() { return *copy_; }
   // Returns the rows removed as duplicates of others.
   std::uint64_t finish() {
-    const auto removed = rebuild_indexes(tx_, table_, indexes_);
-    tx_.commit();
+    const auto removed = rebuild_indexes(sql_, table_, indexes_);
+    commit();
     return removed;
   }
 
  private:
-  BulkLoad(pqxx::connection& conn, std::string table) : tx_(conn), table_(std::move(table)) {}
-  pqxx::work tx_;
+  BulkLoad(pqxx::connection& conn, const DatabaseConfig* binary) {
+    if (binary != nullptr) {
+      copy_ = std::make_unique<PgCopyConnection>(*binary);
+      copy_->exec("BEGIN");
+      sql_ = load_sql(*copy_);
+    } else {
+      tx_.emplace(conn);
+      sql_ = load_sql(*tx_);
+    }
+  }
+  void commit() {
+    if (copy_) {
+      copy_->exec("COMMIT");
+    } else {
+      tx_->commit();
+    }
+  }
+  std::optional<pqxx::work> tx_;
+  std::unique_ptr<PgCopyConnection> copy_;
+  LoadSql sql_;
   std::string table_;
   std::vector<std::pair<std::string, std::string>> indexes_;  // name, definition
 };
 
+// A batch in COPY binary, in a savepoint; when PostgreSQL refuses one of its rows,
+// row by row so only that row is rejected. The table has no unique index yet.
+BatchOutcome write_binary_batch(PgCopyConnection& c, const std::string& copy_sql,
+                                const Batch& batch,
+                                const std::function<void(const ImportReject&)>& on_reject) {
+  static const std::string header = [] {
+    std::string h;
+    binary_header(h);
+    return h;
+  }();
+  static const std::string trailer = [] {
+    std::string t;
+    binary_trailer(t);
+    return t;
+  }();
+  const auto attempt = [&](std::string_view rows) {
+    c.exec("SAVEPOINT import_batch");
+    try {
+      c.copy_in(copy_sql, {header, rows, trailer});
+    } catch (const PgStatementError&) {
+      c.exec("ROLLBACK TO SAVEPOINT import_batch");
+      throw;
+    }
+    c.exec("RELEASE SAVEPOINT import_batch");
+  };
+  BatchOutcome o;
+  try {
+    attempt(batch.data);
+    o.imported = batch.rowids.size();
+    return o;
+  } catch (const PgStatementError&) {
+  }
+  const auto rows = batch.rows();
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    try {
+      attempt(rows[i]);
+      ++o.imported;
+    } catch (const PgStatementError& e) {
+      ++o.rejected;
+      if (on_reject)
+        on_reject({"metrics", batch.rowids[i], e.what(), {describe_binary_row(rows[i])}});
+    }
+  }
+  return o;
+}
+
+// Offsets of the import's time zone, from PostgreSQL (a session in that zone), for
+// the binary bulk load's conversion of naive times.
+std::unique_ptr<LocalTimeConverter> zone_of(const DatabaseConfig& config, const std::string& tz) {
+  auto c = std::make_shared<PgCopyConnection>(config);
+  c->exec("SET TIME ZONE " + c->quote_literal(tz));
+  return std::make_unique<LocalTimeConverter>([c](std::int64_t first, int count, int step) {
+    const auto values = c->column(
+        "SELECT (extract(epoch FROM t) - extract(epoch FROM t::timestamptz))::int FROM "
+        "generate_series(0, " +
+        std::to_string(count - 1) +
+        ") i CROSS JOIN LATERAL (SELECT "
+        "'epoch'::timestamp + (" +
+        std::to_string(first) + " + i * " + std::to_string(step) +
+        "::bigint) * interval '1 second') x(t) ORDER BY i");
+    std::vector<std::int32_t> out;
+    out.reserve(values.size());
+    for (const auto& v : values) out.push_back(static_cast<std::int32_t>(std::stol(v)));
+    return out;
+  });
+}
+
 // metrics -> system_metrics, streamed in batches of COPY text.
 ImportTableSummary import_metrics(const SqliteFile& file, pqxx::connection& conn,
-                                  const ImportOptions& options, SeenInverters& seen) {
+                                  const DatabaseConfig* binary, const ImportOptions& options,
+                                  SeenInverters& seen) {
   auto sum = summary_for("metrics");
   const auto start = Clock::now();
   const auto total = static_cast<std::uint64_t>(file.count("metrics"));
@@ -273,15 +413,25 @@ ImportTableSummary import_metrics(const SqliteFile& file, pqxx::connection& conn
   if (!options.dry_run) {
     pqxx::nontransaction(conn).exec0("CREATE TEMP TABLE IF NOT EXISTS " + stage + " (LIKE " +
                                      table + ")");
-    if (total >= options.bulk_min_rows) bulk = BulkLoad::begin(conn, table);
+    if (total >= options.bulk_min_rows) bulk = BulkLoad::begin(conn, binary, table);
   }
-  MetricsReader reader(file, options.batch_rows, options.on_reject);
+  const bool in_binary = bulk && bulk->binary();
+  MetricsReader reader(file, options.batch_rows, options.on_reject,
+                       in_binary ? zone_of(*binary, options.timezone) : nullptr);
+  std::string columns;
+  for (const auto& c : kMetricsColumns) columns += (columns.empty() ? "\"" : ", \"") + c + '"';
+  const std::string copy_sql = "COPY " + table + " (" + columns + ") FROM STDIN (FORMAT binary)";
   std::uint64_t done = 0;
   while (auto batch = reader.next()) {
     if (!options.dry_run) {
       std::optional<pqxx::work> own;
-      pqxx::dbtransaction& tx = bulk ? bulk->tx() : own.emplace(conn);
-      const auto o = write_batch(tx, table, stage, *batch, options.on_reject);
+      BatchOutcome o;
+      if (in_binary) {
+        o = write_binary_batch(bulk->connection(), copy_sql, *batch, options.on_reject);
+      } else {
+        pqxx::dbtransaction& tx = bulk ? bulk->tx() : own.emplace(conn);
+        o = write_batch(tx, table, stage, *batch, options.on_reject);
+      }
       if (own) own->commit();
       sum.imported += o.imported;
       sum.already_present += o.present;
@@ -342,7 +492,7 @@ void set_time_zone(pqxx::connection& c, const std::string& tz) {
 }
 
 ImportReport import_file(const SqliteFile& file, pqxx::connection& conn,
-                         const ImportOptions& options) {
+                         const DatabaseConfig* binary, const ImportOptions& options) {
   const auto present = check_source_shape(file);
   ImportReport report;
   report.dry_run = options.dry_run;
@@ -350,7 +500,7 @@ ImportReport import_file(const SqliteFile& file, pqxx::connection& conn,
   report.tables.push_back(import_config_cache(file, conn, options));
   report.tables.push_back(import_production_cache(file, conn, options, seen));
   if (present.at("metrics")) {
-    report.tables.push_back(import_metrics(file, conn, options, seen));
+    report.tables.push_back(import_metrics(file, conn, binary, options, seen));
   } else {
     auto missing = summary_for("metrics");
     missing.missing = true;

@@ -7,6 +7,7 @@
 #include <pqxx/pqxx>
 #include <string>
 
+#include "smiles/storage/database_config.h"
 #include "smiles/storage/sqlite_v1_importer.h"
 #include "sqlite_file.h"
 
@@ -16,9 +17,12 @@ namespace smiles::storage::sqlite_v1 {
 // ConfigError for a zone PostgreSQL does not know.
 void set_time_zone(pqxx::connection& c, const std::string& tz);
 
-// The import proper, on a connection whose time zone is set. SqliteV1Importer::verify
-// runs it too, into temporary tables that shadow the real ones.
+// The import proper, on a connection whose time zone is set. With `binary` (the
+// database's settings), a bulk load of metrics goes in COPY's binary form on a
+// connection of its own; without, everything happens on `conn`, as for
+// SqliteV1Importer::verify, which imports into temporary tables that shadow the
+// real ones.
 ImportReport import_file(const SqliteFile& file, pqxx::connection& conn,
-                         const ImportOptions& options);
+                         const DatabaseConfig* binary, const ImportOptions& options);
 
 }  // namespace smiles::storage::sqlite_v1

@@ -1,6 +1,8 @@
 #include "sqlite_v1_metrics.h"
 
 #include <algorithm>
+#include <array>
+#include <bit>
 #include <charconv>
 
 #include "pg_copy.h"
@@ -8,9 +10,17 @@
 
 namespace smiles::storage::sqlite_v1 {
 
-std::vector<std::string_view> Batch::lines() const {
+std::vector<std::string_view> Batch::rows() const {
   std::vector<std::string_view> out;
-  std::string_view rest(copy_text);
+  if (!row_ends.empty()) {
+    std::size_t start = 0;
+    for (const auto end : row_ends) {
+      out.push_back(std::string_view(data).substr(start, end - start));
+      start = end;
+    }
+    return out;
+  }
+  std::string_view rest(data);
   while (!rest.empty()) {
     const auto end = std::min(rest.find('\n'), rest.size());
     out.push_back(rest.substr(0, end));
@@ -20,18 +30,59 @@ std::vector<std::string_view> Batch::lines() const {
 }
 
 bool RecentRows::seen(std::string_view row) {
-  if (set_.count(row) != 0) return true;
-  auto& slot = ring_[next_];
-  if (!slot.empty()) set_.erase(slot);
+  auto& slot = slots_[std::hash<std::string_view>{}(row) & (slots_.size() - 1)];
+  if (slot == row) return true;
   slot.assign(row);
-  set_.insert(slot);
-  next_ = (next_ + 1) % ring_.size();
   return false;
 }
 
+std::string describe_binary_row(std::string_view row) {
+  // Field count, then (length, bytes) per field: timestamptz, text, float8, jsonb.
+  auto take = [&](std::size_t n) {
+    const auto part = row.substr(0, std::min(n, row.size()));
+    row.remove_prefix(part.size());
+    return part;
+  };
+  auto number = [&](std::size_t n) {
+    std::uint64_t v = 0;
+    for (const char c : take(n)) v = (v << 8U) | static_cast<unsigned char>(c);
+    return v;
+  };
+  take(2);
+  std::string out;
+  for (int field = 0; field < 4 && !row.empty(); ++field) {
+    if (field > 0) out += '\t';
+    const auto length = static_cast<std::int32_t>(number(4));
+    if (length < 0) {
+      out += "NULL";
+      continue;
+    }
+    const auto bytes = static_cast<std::size_t>(length);
+    if (field == 0) {
+      const auto micros = static_cast<std::int64_t>(number(bytes));
+      out += format_iso8601_utc(Timestamp{std::chrono::seconds{kPgEpochUnixSeconds}} +
+                                std::chrono::microseconds{micros});
+    } else if (field == 2) {
+      char buf[32];
+      const auto [end, ec] =
+          std::to_chars(buf, buf + sizeof buf, std::bit_cast<double>(number(bytes)));
+      out.append(buf, end);
+    } else {
+      auto text = take(bytes);
+      if (field == 3) text.remove_prefix(std::min<std::size_t>(1, text.size()));  // jsonb version
+      out.append(text);
+    }
+  }
+  return out;
+}
+
 MetricsReader::MetricsReader(const SqliteFile& file, std::size_t batch_rows,
-                             std::function<void(const ImportReject&)> reject)
-    : file_(file), batch_rows_(batch_rows), reject_(std::move(reject)) {
+                             std::function<void(const ImportReject&)> reject,
+                             std::unique_ptr<LocalTimeConverter> binary_times)
+    : file_(file),
+      batch_rows_(batch_rows),
+      reject_(std::move(reject)),
+      binary_times_(std::move(binary_times)) {
   thread_ = std::thread([this] { produce(); });
 }
 
@@ -104,61 +155,84 @@ const MetricsReader::Tags& MetricsReader::tags_of(std::string_view text) {
     JsonProbe probe;
     slot.text = text;
     slot.json = as_json(text, probe);
-    slot.serial = probe.serial;
+    slot.serial = probe.serial.empty() ? std::nullopt : normalize_serial(probe.serial);
     slot.port = probe.port;
   }
   return slot;
 }
 
 void MetricsReader::convert(const SqliteStatement& s, Batch& batch) {
+  // Each column's type and text fetched once: this runs for every row of the file.
+  std::array<int, 5> type{};
+  std::array<std::string_view, 5> text{};
   for (int c = 1; c <= 4; ++c) {
-    if (s.type(c) == SQLITE_BLOB) return reject(s, "a value is binary (BLOB), not text");
-    if (s.type(c) == SQLITE_TEXT && s.text(c).find('\0') != std::string_view::npos)
+    type[c] = s.type(c);
+    if (type[c] == SQLITE_BLOB) return reject(s, "a value is binary (BLOB), not text");
+    if (type[c] == SQLITE_NULL) continue;
+    text[c] = s.text(c);  // numbers as SQLite prints them
+    if (type[c] == SQLITE_TEXT && text[c].find('\0') != std::string_view::npos)
       return reject(s, "a value contains a NUL byte");
   }
-  if (s.type(1) != SQLITE_TEXT) return reject(s, "timestamp is not text");
-  const auto ts = naive_timestamp(s.text(1));
-  if (!ts) return reject(s, "timestamp is not YYYY-MM-DD HH:MM:SS[.ffffff]");
-  if (s.is_null(2) || s.text(2).empty()) return reject(s, "metric_name is empty");
+  if (type[1] != SQLITE_TEXT) return reject(s, "timestamp is not text");
+  const auto fields = naive_timestamp_fields(text[1]);
+  if (!fields) return reject(s, "timestamp is not YYYY-MM-DD HH:MM:SS[.ffffff]");
+  std::string_view ts = text[1];
+  if (ts[10] != ' ') {  // 'T': as the server is sent it and inverters' first/last seen keep it
+    ts_.assign(ts);
+    ts_[10] = ' ';
+    ts = ts_;
+  }
+  if (text[2].empty()) return reject(s, "metric_name is empty");
   double value = 0;
-  const bool has_value = !s.is_null(3);
-  if (s.type(3) == SQLITE_TEXT) {
-    const auto t = s.text(3);
+  const bool has_value = type[3] != SQLITE_NULL;
+  if (type[3] == SQLITE_TEXT) {
+    const auto t = text[3];
     const auto [ptr, ec] = std::from_chars(t.data(), t.data() + t.size(), value);
     if (ec != std::errc() || ptr != t.data() + t.size())
       return reject(s, "metric_value is not a number");
   } else if (has_value) {
     value = s.real(3);
   }
-  const Tags* tags = s.is_null(4) ? nullptr : &tags_of(s.text(4));
-
-  auto& out = batch.copy_text;
-  const auto row_start = out.size();
-  if (!out.empty()) out += '\n';
-  copy_field(out, *ts);
-  out += '\t';
-  copy_field(out, s.text(2));
-  out += '\t';
-  if (has_value) {
-    copy_double(out, value);
-  } else {
-    copy_null(out);
-  }
-  out += '\t';
-  if (tags) {
-    copy_field(out, tags->json);
-  } else {
-    copy_null(out);
-  }
-  if (recent_.seen(std::string_view(out).substr(row_start + (row_start > 0 ? 1 : 0)))) {
-    out.resize(row_start);  // a repeat of a row just read: the file's duplicate
-    ++duplicates_;
+  const Tags* tags = type[4] == SQLITE_NULL ? nullptr : &tags_of(text[4]);
+  if (!append(batch, ts, *fields, text[2], has_value ? std::optional(value) : std::nullopt, tags)) {
+    ++duplicates_;  // a repeat of a row just read: the file's duplicate
     return;
   }
   batch.rowids.push_back(s.int64(0));
-  if (tags != nullptr && !tags->serial.empty()) {
-    if (auto serial = normalize_serial(tags->serial)) see(seen_, *serial, *ts, tags->port);
+  if (tags != nullptr && tags->serial) see(seen_, *tags->serial, ts, tags->port);
+}
+
+bool MetricsReader::append(Batch& batch, std::string_view ts, const Iso8601Fields& fields,
+                           std::string_view name, const std::optional<double>& value,
+                           const Tags* tags) {
+  auto& out = batch.data;
+  const auto row_start = out.size();
+  std::size_t skip = 0;  // the separator before the row, when there is one
+  if (binary_times_) {
+    binary_row(out, 4);
+    binary_timestamptz(out, binary_times_->pg_micros(fields, ts));
+    binary_text(out, name);
+    value ? binary_double(out, *value) : binary_null(out);
+    tags ? binary_jsonb(out, tags->json) : binary_null(out);
+  } else {
+    if (!out.empty()) {
+      out += '\n';
+      skip = 1;
+    }
+    copy_field(out, ts);
+    out += '\t';
+    copy_field(out, name);
+    out += '\t';
+    value ? copy_double(out, *value) : copy_null(out);
+    out += '\t';
+    tags ? copy_field(out, tags->json) : copy_null(out);
   }
+  if (recent_.seen(std::string_view(out).substr(row_start + skip))) {
+    out.resize(row_start);
+    return false;
+  }
+  if (binary_times_) batch.row_ends.push_back(out.size());
+  return true;
 }
 
 }  // namespace smiles::storage::sqlite_v1

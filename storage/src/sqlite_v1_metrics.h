@@ -1,5 +1,6 @@
-// The v1 file's metrics table as a stream of COPY-text batches, read and converted
-// on a thread of its own while the previous batch is being written.
+// The v1 file's metrics table as a stream of COPY batches (text, or binary for a bulk
+// load), read and converted on a thread of its own while the previous batch is
+// being written.
 #pragma once
 
 #include <atomic>
@@ -8,48 +9,57 @@
 #include <deque>
 #include <exception>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <thread>
-#include <unordered_set>
 #include <vector>
 
+#include "local_time.h"
 #include "smiles/storage/sqlite_v1_importer.h"
 #include "sqlite_v1_source.h"
 
 namespace smiles::storage::sqlite_v1 {
 
-// A batch of converted metrics rows as COPY text, with the source rowid of each line.
-// Lines are separated, not terminated, by newlines (copy_text() ends the last one).
+// A batch of converted metrics rows, with the source rowid of each row. COPY text:
+// rows separated, not terminated, by newlines (copy_text() ends the last one).
+// COPY binary: rows back to back, without the stream's header and trailer.
 struct Batch {
-  std::string copy_text;
+  std::string data;
   std::vector<std::int64_t> rowids;
-  [[nodiscard]] std::vector<std::string_view> lines() const;
+  std::vector<std::size_t> row_ends;  // binary only: where each row ends in data
+  [[nodiscard]] std::vector<std::string_view> rows() const;
 };
 
-// The last rows read (a bounded window): the file's duplicates are mostly the same
-// sample written twice in a row, dropped here before they cost the server a
-// failed unique index build and a cleanup. Others are still found there.
+// A binary row of a batch, readable, for the rejects file.
+std::string describe_binary_row(std::string_view row);
+
+// The rows read lately: the file's duplicates are mostly the same sample written
+// twice in a row, dropped here before they cost the server a failed unique index
+// build and a cleanup. A cache of one row per slot (by the row's hash): a row is
+// forgotten when a later one takes its slot; the duplicates missed here are still
+// found there.
 class RecentRows {
  public:
-  // True when an equal row is in the window; otherwise remembers this one.
+  // True when this row is the one remembered in its slot; otherwise remembers it.
   bool seen(std::string_view row);
 
  private:
-  std::vector<std::string> ring_ = std::vector<std::string>(4096);
-  std::unordered_set<std::string_view> set_;
-  std::size_t next_ = 0;
+  std::vector<std::string> slots_ = std::vector<std::string>(8192);  // a power of two
 };
 
 // Reads metrics from SQLite on its own thread, converting rows into batches; the
 // consumer takes them with next(). Bounded: at most two batches wait. Rows the
-// conversion refuses go to `reject` (from the reading thread).
+// conversion refuses go to `reject` (from the reading thread). With `binary_times`,
+// batches are COPY binary and it turns the naive times into instants (it is called
+// from the reading thread only); without, COPY text with the naive times.
 class MetricsReader {
  public:
   MetricsReader(const SqliteFile& file, std::size_t batch_rows,
-                std::function<void(const ImportReject&)> reject);
+                std::function<void(const ImportReject&)> reject,
+                std::unique_ptr<LocalTimeConverter> binary_times = nullptr);
   ~MetricsReader();
   MetricsReader(const MetricsReader&) = delete;
   MetricsReader& operator=(const MetricsReader&) = delete;
@@ -66,9 +76,9 @@ class MetricsReader {
   // Tags repeat with every poll (one set per port and metric): each distinct text
   // is checked once, in a small direct-mapped cache.
   struct Tags {
-    std::string text;  // as in the file
-    std::string json;  // for the jsonb column
-    std::string serial;
+    std::string text;                   // as in the file
+    std::string json;                   // for the jsonb column
+    std::optional<std::string> serial;  // normalized; none when absent or malformed
     long port = 0;
   };
 
@@ -77,10 +87,15 @@ class MetricsReader {
   void reject(const SqliteStatement& s, std::string reason);
   const Tags& tags_of(std::string_view text);
   void convert(const SqliteStatement& s, Batch& batch);
+  // Appends one row in the batch's format; false when it repeats a row just read.
+  bool append(Batch& batch, std::string_view ts, const Iso8601Fields& fields, std::string_view name,
+              const std::optional<double>& value, const Tags* tags);
 
   const SqliteFile& file_;
   std::size_t batch_rows_;
   std::function<void(const ImportReject&)> reject_;
+  std::unique_ptr<LocalTimeConverter> binary_times_;
+  std::string ts_;  // the row's timestamp, when it needs rewriting
   // Written by the reading thread, read by the consumer for progress.
   std::atomic<std::uint64_t> read_ = 0, rejected_ = 0, duplicates_ = 0;
   RecentRows recent_;

@@ -55,9 +55,14 @@ std::map<std::string, bool> check_source_shape(const SqliteFile& file) {
   return present;
 }
 
-std::optional<std::string> naive_timestamp(std::string_view s) {
-  const auto f = parse_iso8601_fields(s);
+std::optional<Iso8601Fields> naive_timestamp_fields(std::string_view s) {
+  auto f = parse_iso8601_fields(s);
   if (!f || !f->has_seconds || f->has_zone || f->fraction_digits > 9) return std::nullopt;
+  return f;
+}
+
+std::optional<std::string> naive_timestamp(std::string_view s) {
+  if (!naive_timestamp_fields(s)) return std::nullopt;
   std::string out(s);
   out[10] = ' ';
   return out;
@@ -85,7 +90,7 @@ std::string display(const SqliteStatement& s, int column) {
   return std::string(s.text(column));
 }
 
-void see(SeenInverters& seen, const std::string& serial, const std::string& ts, long port) {
+void see(SeenInverters& seen, const std::string& serial, std::string_view ts, long port) {
   auto& s = seen[serial];
   if (s.first.empty() || ts < s.first) s.first = ts;
   if (s.last.empty() || ts > s.last) s.last = ts;

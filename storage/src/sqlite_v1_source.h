@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 
+#include "smiles/core/time.h"
 #include "sqlite_file.h"
 
 namespace smiles::storage::sqlite_v1 {
@@ -20,6 +21,8 @@ std::map<std::string, bool> check_source_shape(const SqliteFile& file);
 // no zone; checked by core/time.h's parser. Returns the text PostgreSQL reads in the
 // session time zone, or nullopt.
 std::optional<std::string> naive_timestamp(std::string_view s);
+// The same check, giving the parsed fields.
+std::optional<Iso8601Fields> naive_timestamp_fields(std::string_view s);
 
 // Validates JSON without building a document and notes a top-level serial_number
 // and port (the tags of per-port metrics).
@@ -86,6 +89,6 @@ struct SeenInverter {
   long max_port = 0;
 };
 using SeenInverters = std::map<std::string, SeenInverter>;
-void see(SeenInverters& seen, const std::string& serial, const std::string& ts, long port);
+void see(SeenInverters& seen, const std::string& serial, std::string_view ts, long port);
 
 }  // namespace smiles::storage::sqlite_v1

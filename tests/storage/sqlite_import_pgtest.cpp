@@ -319,6 +319,55 @@ TEST(SqliteImport, BulkLoadRemovesTheFilesDuplicates) {
   EXPECT_EQ(fingerprint(bulk, "system_metrics"), fingerprint(batches, "system_metrics"));
 }
 
+// A bulk load sends instants (COPY binary) that it works out from the zone's offsets;
+// the batches send the naive text for the server to read. Both must give every row
+// the same instant: around the changes of daylight saving time (a skipped and a
+// repeated hour, a 30-minute change, a half-hour zone, the CET zone that is also an
+// abbreviation), in 1900 and 2261, and with fractions of more than 6 digits.
+TEST(SqliteImport, BulkLoadReadsLocalTimesAsTheServerDoes) {
+  TempDir dir("smiles-import");
+  const auto file = dir.path() / "v1.db";
+  make_v1(file, {"--empty"});
+  const auto fill = run_command({"python3", "-c", R"py(
+import datetime, sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+changes = ["2024-03-31 02:00", "2024-10-27 02:00", "2024-03-10 02:00", "2024-11-03 01:00",
+           "2024-04-07 01:30", "2024-10-06 02:00", "1916-04-30 23:00", "1980-04-06 02:00"]
+times = []
+for change in changes:
+    start = datetime.datetime.fromisoformat(change) - datetime.timedelta(minutes=90)
+    times += [(start + datetime.timedelta(seconds=s)).strftime("%Y-%m-%d %H:%M:%S.%f")
+              for s in range(0, 3 * 3600, 7)]
+times += ["1900-01-01 00:00:00", "1901-06-01 12:00:00.5", "2261-12-31 23:59:59.999999",
+          "2024-03-31 01:59:59.9999996", "2024-10-27 02:59:59.99999951", "2024-03-31 02:30:00",
+          "2024-07-01T12:00:00", "2024-12-31 23:59:59.123456789"]
+db.executemany("INSERT INTO metrics (timestamp, metric_name, metric_value, tags) VALUES (?, 'pv_power', ?, ?)",
+               [(t, i, '{"serial_number": "112176397250", "port": 1}') for i, t in enumerate(times)])
+db.commit()
+print(len(times))
+)py",
+                                 file.string()},
+                                60s);
+  ASSERT_EQ(fill.exit_code, 0) << fill.err;
+  const long rows = std::stol(fill.out);
+  for (const std::string zone :
+       {"Europe/Berlin", "America/St_Johns", "Australia/Lord_Howe", "CET", "UTC"}) {
+    SCOPED_TRACE(zone);
+    TestDatabase bulk, batches;
+    auto r = import(bulk, file, {"--timezone", zone, "--bulk-min-rows", "0", "--verify"});
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+    EXPECT_EQ(summary(r.out, "metrics"), (std::vector<long>{rows, rows, 0, 0})) << r.out;
+    EXPECT_NE(r.out.find("verify: OK"), std::string::npos) << r.out;
+    r = import(batches, file, {"--timezone", zone, "--bulk-min-rows", "1000000000"});
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+    EXPECT_EQ(fingerprint(bulk, "system_metrics"), fingerprint(batches, "system_metrics"));
+    const std::string instants =
+        "SELECT string_agg(extract(epoch FROM \"timestamp\")::text, ',' ORDER BY metric_value) "
+        "FROM system_metrics";
+    EXPECT_EQ(bulk.scalar(instants), batches.scalar(instants));
+  }
+}
+
 TEST(SqliteImport, VerifyComparesCountsAndChecksums) {
   TempDir dir("smiles-import");
   const auto file = dir.path() / "v1.db";
