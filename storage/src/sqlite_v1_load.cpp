@@ -411,9 +411,15 @@ ImportTableSummary import_metrics(const SqliteFile& file, pqxx::connection& conn
   const std::string stage = "smiles_import_stage";
   std::unique_ptr<BulkLoad> bulk;
   if (!options.dry_run) {
-    pqxx::nontransaction(conn).exec0("CREATE TEMP TABLE IF NOT EXISTS " + stage + " (LIKE " +
-                                     table + ")");
-    if (total >= options.bulk_min_rows) bulk = BulkLoad::begin(conn, binary, table);
+    // The staging table serves batches into a table with rows; a text bulk load
+    // holds `conn` in its transaction, so it is made first.
+    const bool large = total >= options.bulk_min_rows;
+    if (large && binary != nullptr) bulk = BulkLoad::begin(conn, binary, table);
+    if (!bulk) {
+      pqxx::nontransaction(conn).exec0("CREATE TEMP TABLE IF NOT EXISTS " + stage + " (LIKE " +
+                                       table + ")");
+      if (large && binary == nullptr) bulk = BulkLoad::begin(conn, nullptr, table);
+    }
   }
   const bool in_binary = bulk && bulk->binary();
   MetricsReader reader(file, options.batch_rows, options.on_reject,
@@ -483,12 +489,26 @@ std::uint64_t add_inverters(pqxx::connection& conn, const SeenInverters& seen) {
 }  // namespace
 
 void set_time_zone(pqxx::connection& c, const std::string& tz) {
+  const std::string unknown =
+      "unknown time zone '" + tz + "' (use a name such as Europe/Berlin or UTC)";
   pqxx::nontransaction tx(c);
-  if (tx.exec_params1("SELECT count(*) FROM pg_timezone_names WHERE name = $1", tz)[0].as<int>() ==
-      0) {
-    throw ConfigError("unknown time zone '" + tz + "' (use a name such as Europe/Berlin or UTC)");
+  // Only names of the zone database count, not POSIX rules such as UTC+3 (whose sign
+  // is the reverse of what one reads). A name of letters, '_' and '/' alone cannot
+  // be a rule, which needs an offset: SET refuses it unless it names a zone, without
+  // the 50 ms of listing them all.
+  const bool plain = !tz.empty() && tz.find_first_not_of(
+                                        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_/") ==
+                                        std::string::npos;
+  if (!plain &&
+      tx.exec_params1("SELECT count(*) FROM pg_timezone_names WHERE name = $1", tz)[0].as<int>() ==
+          0) {
+    throw ConfigError(unknown);
   }
-  tx.exec0("SET TIME ZONE " + tx.quote(tz));
+  try {
+    tx.exec0("SET TIME ZONE " + tx.quote(tz));
+  } catch (const pqxx::sql_error&) {
+    throw ConfigError(unknown);
+  }
 }
 
 ImportReport import_file(const SqliteFile& file, pqxx::connection& conn,

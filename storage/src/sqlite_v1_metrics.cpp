@@ -155,7 +155,8 @@ const MetricsReader::Tags& MetricsReader::tags_of(std::string_view text) {
     JsonProbe probe;
     slot.text = text;
     slot.json = as_json(text, probe);
-    slot.serial = probe.serial.empty() ? std::nullopt : normalize_serial(probe.serial);
+    const auto serial = probe.serial.empty() ? std::nullopt : normalize_serial(probe.serial);
+    slot.inverter = serial ? &seen_[*serial] : nullptr;
     slot.port = probe.port;
   }
   return slot;
@@ -168,7 +169,7 @@ void MetricsReader::convert(const SqliteStatement& s, Batch& batch) {
   for (int c = 1; c <= 4; ++c) {
     type[c] = s.type(c);
     if (type[c] == SQLITE_BLOB) return reject(s, "a value is binary (BLOB), not text");
-    if (type[c] == SQLITE_NULL) continue;
+    if (type[c] == SQLITE_NULL || (c == 3 && type[c] != SQLITE_TEXT)) continue;  // a number
     text[c] = s.text(c);  // numbers as SQLite prints them
     if (type[c] == SQLITE_TEXT && text[c].find('\0') != std::string_view::npos)
       return reject(s, "a value contains a NUL byte");
@@ -199,7 +200,7 @@ void MetricsReader::convert(const SqliteStatement& s, Batch& batch) {
     return;
   }
   batch.rowids.push_back(s.int64(0));
-  if (tags != nullptr && tags->serial) see(seen_, *tags->serial, ts, tags->port);
+  if (tags != nullptr && tags->inverter != nullptr) see(*tags->inverter, ts, tags->port);
 }
 
 bool MetricsReader::append(Batch& batch, std::string_view ts, const Iso8601Fields& fields,

@@ -76,9 +76,10 @@ class MetricsReader {
   // Tags repeat with every poll (one set per port and metric): each distinct text
   // is checked once, in a small direct-mapped cache.
   struct Tags {
-    std::string text;                   // as in the file
-    std::string json;                   // for the jsonb column
-    std::optional<std::string> serial;  // normalized; none when absent or malformed
+    std::string text;                  // as in the file
+    std::string json;                  // for the jsonb column
+    SeenInverter* inverter = nullptr;  // in seen_, by the normalized serial; none when
+                                       // absent or malformed
     long port = 0;
   };
 

@@ -91,7 +91,10 @@ std::string display(const SqliteStatement& s, int column) {
 }
 
 void see(SeenInverters& seen, const std::string& serial, std::string_view ts, long port) {
-  auto& s = seen[serial];
+  see(seen[serial], ts, port);
+}
+
+void see(SeenInverter& s, std::string_view ts, long port) {
   if (s.first.empty() || ts < s.first) s.first = ts;
   if (s.last.empty() || ts > s.last) s.last = ts;
   s.max_port = std::max(s.max_port, port);

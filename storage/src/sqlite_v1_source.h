@@ -90,5 +90,6 @@ struct SeenInverter {
 };
 using SeenInverters = std::map<std::string, SeenInverter>;
 void see(SeenInverters& seen, const std::string& serial, std::string_view ts, long port);
+void see(SeenInverter& s, std::string_view ts, long port);
 
 }  // namespace smiles::storage::sqlite_v1

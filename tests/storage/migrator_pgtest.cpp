@@ -137,10 +137,23 @@ TEST(Migrator, SystemMetricsIdentityRemovesDuplicatesAndStopsNewOnes) {
   }
   db.exec(row + "1.5, '{\"port\": 1}') ON CONFLICT (" + target + ") DO NOTHING");
   EXPECT_EQ(db.scalar("SELECT count(*) FROM system_metrics"), "4");
-  // One index: the identity, which begins with the time and serves reads by time.
+  // One index: the identity, which begins with the time and serves reads by time,
+  // its parts in identity()'s order (numbers before the name: a cheaper build).
   EXPECT_EQ(db.scalar("SELECT string_agg(indexrelid::regclass::text, ',') FROM pg_index "
                       "WHERE indrelid = 'system_metrics'::regclass"),
             "system_metrics_identity_idx");
+  const auto parts = schema::system_metrics_identity();
+  db.exec("CREATE TABLE smiles_probe (LIKE system_metrics)");
+  for (std::size_t i = 0; i < parts.size(); ++i) {
+    // PostgreSQL's own spelling of the part, from an index on identity()'s text.
+    const auto probe = "smiles_probe_" + std::to_string(i);
+    db.exec("CREATE INDEX " + probe + " ON smiles_probe (" + parts[i] + ")");
+    EXPECT_EQ(db.scalar("SELECT pg_get_indexdef('system_metrics_identity_idx'::regclass, " +
+                        std::to_string(i + 1) + ", true)"),
+              db.scalar("SELECT pg_get_indexdef('" + probe + "'::regclass, 1, true)"))
+        << parts[i];
+  }
+  db.exec("DROP TABLE smiles_probe");
 }
 
 TEST(Migration, ChecksumChangesWithTheSql) {

@@ -368,6 +368,32 @@ print(len(times))
   }
 }
 
+// Only zone names count: unknown names and POSIX rules (UTC+3 is three hours west)
+// are refused before anything is written.
+TEST(SqliteImport, UnknownTimeZonesAreRefusedWithNothingWritten) {
+  TempDir dir("smiles-import");
+  const auto file = dir.path() / "v1.db";
+  make_v1(file, {"--metrics", "500"});
+  TestDatabase db;
+  for (const std::string zone : {"Mars/Olympus", "UTC+3", "Berlin", "Europe/Berlin'; --"}) {
+    SCOPED_TRACE(zone);
+    const auto r = import(db, file, {"--timezone", zone});
+    EXPECT_NE(r.exit_code, 0) << r.out;
+    EXPECT_NE((r.out + r.err).find("unknown time zone '" + zone + "'"), std::string::npos)
+        << r.out << r.err;
+  }
+  EXPECT_EQ(count(db, "system_metrics"), 0);
+  EXPECT_EQ(count(db, "config_cache"), 0);
+  // Zone names with digits and signs are names too.
+  for (const std::string zone : {"Etc/GMT+3", "EST5EDT", "America/Port-au-Prince"}) {
+    SCOPED_TRACE(zone);
+    TestDatabase ok;
+    const auto r = import(ok, file, {"--timezone", zone, "--bulk-min-rows", "0"});
+    EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+    EXPECT_EQ(count(ok, "system_metrics"), 500);
+  }
+}
+
 TEST(SqliteImport, VerifyComparesCountsAndChecksums) {
   TempDir dir("smiles-import");
   const auto file = dir.path() / "v1.db";

@@ -48,9 +48,8 @@ inline constexpr std::array<std::string_view, 4> kSystemMetricsColumns = {
 // its hash. One expression per part, in the index's order.
 inline std::array<std::string, 4> system_metrics_identity(std::string_view alias = "") {
   const std::string a(alias);
-  return {a + "\"timestamp\"", a + "metric_name",
-          "jsonb_hash_extended(coalesce(" + a + "tags, 'null'::jsonb), 0)",
-          "coalesce(" + a + "metric_value, 'NaN'::float8)"};
+  return {a + "\"timestamp\"", "jsonb_hash_extended(coalesce(" + a + "tags, 'null'::jsonb), 0)",
+          "coalesce(" + a + "metric_value, 'NaN'::float8)", a + "metric_name"};
 }
 
 // "p.a, p.b, ..." for SQL.
