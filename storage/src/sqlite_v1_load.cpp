@@ -379,12 +379,13 @@ BatchOutcome write_binary_batch(PgCopyConnection& c, const std::string& copy_sql
   return o;
 }
 
-// Offsets of the import's time zone, from PostgreSQL (a session in that zone), for
-// the binary bulk load's conversion of naive times.
-std::unique_ptr<LocalTimeConverter> zone_of(const DatabaseConfig& config, const std::string& tz) {
+// What binary rows need of PostgreSQL: the import's time zone's offsets (a session
+// in that zone) and the tag sets' hashes, on a connection of the reading thread.
+BinaryRows binary_rows(const DatabaseConfig& config, const std::string& tz) {
   auto c = std::make_shared<PgCopyConnection>(config);
   c->exec("SET TIME ZONE " + c->quote_literal(tz));
-  return std::make_unique<LocalTimeConverter>([c](std::int64_t first, int count, int step) {
+  BinaryRows rows;
+  rows.times = std::make_unique<LocalTimeConverter>([c](std::int64_t first, int count, int step) {
     const auto values = c->column(
         "SELECT (extract(epoch FROM t) - extract(epoch FROM t::timestamptz))::int FROM "
         "generate_series(0, " +
@@ -398,6 +399,15 @@ std::unique_ptr<LocalTimeConverter> zone_of(const DatabaseConfig& config, const 
     for (const auto& v : values) out.push_back(static_cast<std::int32_t>(std::stol(v)));
     return out;
   });
+  rows.tags_hash = [c](std::string_view json) -> std::int64_t {
+    try {
+      return std::stoll(
+          c->exec("SELECT jsonb_hash_extended(" + c->quote_literal(json) + "::jsonb, 0)"));
+    } catch (const PgStatementError&) {
+      return 0;  // a tag set the server refuses: its row will be rejected; order only
+    }
+  };
+  return rows;
 }
 
 // metrics -> system_metrics, streamed in batches of COPY text.
@@ -422,8 +432,9 @@ ImportTableSummary import_metrics(const SqliteFile& file, pqxx::connection& conn
     }
   }
   const bool in_binary = bulk && bulk->binary();
-  MetricsReader reader(file, options.batch_rows, options.on_reject,
-                       in_binary ? zone_of(*binary, options.timezone) : nullptr);
+  MetricsReader reader(
+      file, options.batch_rows, options.on_reject,
+      in_binary ? std::optional(binary_rows(*binary, options.timezone)) : std::nullopt);
   std::string columns;
   for (const auto& c : kMetricsColumns) columns += (columns.empty() ? "\"" : ", \"") + c + '"';
   const std::string copy_sql = "COPY " + table + " (" + columns + ") FROM STDIN (FORMAT binary)";

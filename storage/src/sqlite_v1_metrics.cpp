@@ -4,6 +4,8 @@
 #include <array>
 #include <bit>
 #include <charconv>
+#include <cmath>
+#include <limits>
 
 #include "pg_copy.h"
 #include "smiles/core/serial.h"
@@ -76,13 +78,17 @@ std::string describe_binary_row(std::string_view row) {
   return out;
 }
 
+namespace {
+// Rows of one instant kept back for ordering, at most (a poll of a large plant has a
+// few hundred); and tag sets whose hash is asked for, at most.
+constexpr std::size_t kInstantRows = 8192;
+constexpr std::size_t kHashesAsked = 4096;
+}  // namespace
+
 MetricsReader::MetricsReader(const SqliteFile& file, std::size_t batch_rows,
                              std::function<void(const ImportReject&)> reject,
-                             std::unique_ptr<LocalTimeConverter> binary_times)
-    : file_(file),
-      batch_rows_(batch_rows),
-      reject_(std::move(reject)),
-      binary_times_(std::move(binary_times)) {
+                             std::optional<BinaryRows> binary)
+    : file_(file), batch_rows_(batch_rows), reject_(std::move(reject)), binary_(std::move(binary)) {
   thread_ = std::thread([this] { produce(); });
 }
 
@@ -121,6 +127,7 @@ void MetricsReader::produce() {
         batch = Batch{};
       }
     }
+    flush_instant(batch);
     if (!batch.rowids.empty()) push(std::move(batch));
   } catch (...) {
     std::lock_guard lock(mutex_);
@@ -158,6 +165,7 @@ const MetricsReader::Tags& MetricsReader::tags_of(std::string_view text) {
     const auto serial = probe.serial.empty() ? std::nullopt : normalize_serial(probe.serial);
     slot.inverter = serial ? &seen_[*serial] : nullptr;
     slot.port = probe.port;
+    slot.hash = binary_ ? tags_hash(slot.json) : 0;
   }
   return slot;
 }
@@ -195,45 +203,90 @@ void MetricsReader::convert(const SqliteStatement& s, Batch& batch) {
     value = s.real(3);
   }
   const Tags* tags = type[4] == SQLITE_NULL ? nullptr : &tags_of(text[4]);
-  if (!append(batch, ts, *fields, text[2], has_value ? std::optional(value) : std::nullopt, tags)) {
+  if (!append(batch, s.int64(0), ts, *fields, text[2],
+              has_value ? std::optional(value) : std::nullopt, tags)) {
     ++duplicates_;  // a repeat of a row just read: the file's duplicate
     return;
   }
-  batch.rowids.push_back(s.int64(0));
   if (tags != nullptr && tags->inverter != nullptr) see(*tags->inverter, ts, tags->port);
 }
 
-bool MetricsReader::append(Batch& batch, std::string_view ts, const Iso8601Fields& fields,
-                           std::string_view name, const std::optional<double>& value,
-                           const Tags* tags) {
-  auto& out = batch.data;
-  const auto row_start = out.size();
-  std::size_t skip = 0;  // the separator before the row, when there is one
-  if (binary_times_) {
+std::int64_t MetricsReader::tags_hash(std::string_view json) {
+  if (hashes_asked_ >= kHashesAsked || !binary_->tags_hash) return 0;
+  ++hashes_asked_;
+  return binary_->tags_hash(json);
+}
+
+bool MetricsReader::append(Batch& batch, std::int64_t rowid, std::string_view ts,
+                           const Iso8601Fields& fields, std::string_view name,
+                           const std::optional<double>& value, const Tags* tags) {
+  if (binary_) {
+    const auto micros = binary_->times->pg_micros(fields, ts);
+    if (!instant_.empty() && (micros != instant_micros_ || instant_.size() >= kInstantRows))
+      flush_instant(batch);
+    instant_micros_ = micros;
+    auto& out = instant_data_;
+    const auto start = out.size();
     binary_row(out, 4);
-    binary_timestamptz(out, binary_times_->pg_micros(fields, ts));
+    binary_timestamptz(out, micros);
+    const auto name_start = out.size() + 4;
     binary_text(out, name);
     value ? binary_double(out, *value) : binary_null(out);
     tags ? binary_jsonb(out, tags->json) : binary_null(out);
-  } else {
-    if (!out.empty()) {
-      out += '\n';
-      skip = 1;
+    if (recent_.seen(std::string_view(out).substr(start))) {
+      out.resize(start);
+      return false;
     }
-    copy_field(out, ts);
-    out += '\t';
-    copy_field(out, name);
-    out += '\t';
-    value ? copy_double(out, *value) : copy_null(out);
-    out += '\t';
-    tags ? copy_field(out, tags->json) : copy_null(out);
+    if (tags == nullptr && !null_tags_hash_) null_tags_hash_ = tags_hash("null");
+    instant_.push_back({tags != nullptr ? tags->hash : *null_tags_hash_,
+                        value ? *value : std::numeric_limits<double>::quiet_NaN(), start,
+                        out.size(), name_start, name.size(), rowid});
+    // With no tag hashes left to ask for, the order is the file's.
+    if (hashes_asked_ >= kHashesAsked) flush_instant(batch);
+    return true;
   }
+  auto& out = batch.data;
+  const auto row_start = out.size();
+  std::size_t skip = 0;  // the separator before the row, when there is one
+  if (!out.empty()) {
+    out += '\n';
+    skip = 1;
+  }
+  copy_field(out, ts);
+  out += '\t';
+  copy_field(out, name);
+  out += '\t';
+  value ? copy_double(out, *value) : copy_null(out);
+  out += '\t';
+  tags ? copy_field(out, tags->json) : copy_null(out);
   if (recent_.seen(std::string_view(out).substr(row_start + skip))) {
     out.resize(row_start);
     return false;
   }
-  if (binary_times_) batch.row_ends.push_back(out.size());
+  batch.rowids.push_back(rowid);
   return true;
+}
+
+void MetricsReader::flush_instant(Batch& batch) {
+  if (instant_.empty()) return;
+  const std::string_view data(instant_data_);
+  // As the index orders them: hash, value (NaN after every number, -0 equal to 0),
+  // name (bytewise here; the database's collation may differ, which costs the sort
+  // a little and changes nothing else).
+  std::sort(instant_.begin(), instant_.end(), [&](const Pending& a, const Pending& b) {
+    if (a.hash != b.hash) return a.hash < b.hash;
+    const bool a_nan = std::isnan(a.value), b_nan = std::isnan(b.value);
+    if (a_nan != b_nan) return b_nan;
+    if (!a_nan && a.value != b.value) return a.value < b.value;
+    return data.substr(a.name_start, a.name_size) < data.substr(b.name_start, b.name_size);
+  });
+  for (const auto& p : instant_) {
+    batch.data.append(data.substr(p.start, p.end - p.start));
+    batch.row_ends.push_back(batch.data.size());
+    batch.rowids.push_back(p.rowid);
+  }
+  instant_.clear();
+  instant_data_.clear();
 }
 
 }  // namespace smiles::storage::sqlite_v1

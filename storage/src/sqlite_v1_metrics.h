@@ -52,14 +52,24 @@ class RecentRows {
 
 // Reads metrics from SQLite on its own thread, converting rows into batches; the
 // consumer takes them with next(). Bounded: at most two batches wait. Rows the
-// conversion refuses go to `reject` (from the reading thread). With `binary_times`,
-// batches are COPY binary and it turns the naive times into instants (it is called
-// from the reading thread only); without, COPY text with the naive times.
+// conversion refuses go to `reject` (from the reading thread).
+//
+// Without `binary`, batches are COPY text with the naive times. With it, COPY binary:
+// its `times` turns the naive times into instants, and the rows of each instant go
+// out in the order of the unique index that is built after a bulk load (tag set's
+// hash, value, name), whose sort then finds them in order: a quarter of its time.
+// `tags_hash` gives jsonb_hash_extended(tags, 0) of a JSON text, 0 when it cannot.
+// Both are called from the reading thread only.
+struct BinaryRows {
+  std::unique_ptr<LocalTimeConverter> times;
+  std::function<std::int64_t(std::string_view json)> tags_hash;
+};
+
 class MetricsReader {
  public:
   MetricsReader(const SqliteFile& file, std::size_t batch_rows,
                 std::function<void(const ImportReject&)> reject,
-                std::unique_ptr<LocalTimeConverter> binary_times = nullptr);
+                std::optional<BinaryRows> binary = std::nullopt);
   ~MetricsReader();
   MetricsReader(const MetricsReader&) = delete;
   MetricsReader& operator=(const MetricsReader&) = delete;
@@ -81,6 +91,14 @@ class MetricsReader {
     SeenInverter* inverter = nullptr;  // in seen_, by the normalized serial; none when
                                        // absent or malformed
     long port = 0;
+    std::int64_t hash = 0;  // of the jsonb (binary rows only)
+  };
+  // A binary row of the instant being read, waiting to be put in index order.
+  struct Pending {
+    std::int64_t hash;
+    double value;  // NaN for none, as the index has it
+    std::size_t start, end, name_start, name_size;
+    std::int64_t rowid;
   };
 
   void produce();
@@ -89,14 +107,24 @@ class MetricsReader {
   const Tags& tags_of(std::string_view text);
   void convert(const SqliteStatement& s, Batch& batch);
   // Appends one row in the batch's format; false when it repeats a row just read.
-  bool append(Batch& batch, std::string_view ts, const Iso8601Fields& fields, std::string_view name,
-              const std::optional<double>& value, const Tags* tags);
+  bool append(Batch& batch, std::int64_t rowid, std::string_view ts, const Iso8601Fields& fields,
+              std::string_view name, const std::optional<double>& value, const Tags* tags);
+  std::int64_t tags_hash(std::string_view json);
+  // The rows of the instant being read into the batch, in index order.
+  void flush_instant(Batch& batch);
 
   const SqliteFile& file_;
   std::size_t batch_rows_;
   std::function<void(const ImportReject&)> reject_;
-  std::unique_ptr<LocalTimeConverter> binary_times_;
+  std::optional<BinaryRows> binary_;
   std::string ts_;  // the row's timestamp, when it needs rewriting
+  // Binary rows of the instant being read (at most kInstantRows; with no tag hashes
+  // left to ask for, rows keep the file's order).
+  std::string instant_data_;
+  std::vector<Pending> instant_;
+  std::int64_t instant_micros_ = 0;
+  std::size_t hashes_asked_ = 0;
+  std::optional<std::int64_t> null_tags_hash_;
   // Written by the reading thread, read by the consumer for progress.
   std::atomic<std::uint64_t> read_ = 0, rejected_ = 0, duplicates_ = 0;
   RecentRows recent_;
