@@ -52,12 +52,13 @@ std::int32_t LocalTimeConverter::offset(const Iso8601Fields& f) {
   // The offset changes within this hour: every second of it, once.
   auto it = m.seconds.find(hour);
   if (it == m.seconds.end()) {
-    const auto first = days_since_1970(f.year, f.month, f.day) * 86400 + f.hour * 3600;
+    const auto first =
+        days_since_1970(f.year, f.month, f.day) * 86400 + std::int64_t{f.hour} * 3600;
     auto secs = source_(first, 3600, 1);
     if (secs.size() != 3600) throw Error("time zone offsets: expected 3600 values");
     it = m.seconds.emplace(hour, std::move(secs)).first;
   }
-  return it->second[static_cast<std::size_t>(f.minute * 60 + f.second)];
+  return it->second[static_cast<std::size_t>(f.minute) * 60 + static_cast<std::size_t>(f.second)];
 }
 
 std::int64_t LocalTimeConverter::pg_micros(const Iso8601Fields& f, std::string_view text) {
@@ -69,8 +70,8 @@ std::int64_t LocalTimeConverter::pg_micros(const Iso8601Fields& f, std::string_v
     const std::string digits(text.substr(dot));
     fraction = static_cast<std::int64_t>(std::rint(std::strtod(digits.c_str(), nullptr) * 1e6));
   }
-  const std::int64_t local =
-      days_since_1970(f.year, f.month, f.day) * 86400 + f.hour * 3600 + f.minute * 60 + f.second;
+  const std::int64_t local = days_since_1970(f.year, f.month, f.day) * 86400 +
+                             std::int64_t{f.hour} * 3600 + std::int64_t{f.minute} * 60 + f.second;
   return (local - offset(f) - kPgEpochUnixSeconds) * 1000000 + fraction;
 }
 

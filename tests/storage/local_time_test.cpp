@@ -26,6 +26,7 @@ struct FakeZone {
     return LocalTimeConverter([this](std::int64_t first, int count, int step) {
       asked.emplace_back(first, count, step);
       std::vector<std::int32_t> out;
+      out.reserve(static_cast<std::size_t>(count));
       for (int i = 0; i < count; ++i) out.push_back(at(first + std::int64_t{i} * step));
       return out;
     });

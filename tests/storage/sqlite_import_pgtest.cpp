@@ -172,7 +172,7 @@ TEST(SqliteImport, RefusesBadFilesBeforeWritingAnything) {
   {
     std::ofstream(dir.path() / "text.db") << "timestamp,metric_name\n2025-01-01,x\n";
     cases.push_back({"text.db", "not an SQLite database"});
-    std::ofstream(dir.path() / "empty.db");
+    { const std::ofstream empty(dir.path() / "empty.db"); }
     cases.push_back({"empty.db", "empty"});
     ASSERT_EQ(run_command({"sqlite3", dir.path() / "other.db",
                            "CREATE TABLE notes (id INTEGER, body TEXT); INSERT INTO notes "
