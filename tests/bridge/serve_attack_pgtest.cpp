@@ -87,6 +87,11 @@ TEST_P(LabelFloodTest, ThousandsOfDistinctPathsLeaveTheSeriesCountUnchanged) {
   start({"--speed", "0"},
         token ? std::vector<std::string>{"API_TOKEN=t0ken"} : std::vector<std::string>{});
   ASSERT_TRUE(wait_health(polled));
+  // The first stored write adds its series (the writer counts after its commit): it
+  // must be there before counting, or it lands in the middle of the flood.
+  ASSERT_TRUE(wait_first_stored());
+  ASSERT_TRUE(eventually_true(
+      [&] { return !metric("hoymiles_database_writes_total{result=\"stored\"}").empty(); }));
   const std::string auth = token ? "Bearer t0ken" : "";
   std::mt19937 rng(11);
   auto junk = [&] { return std::to_string(rng()); };
