@@ -11,11 +11,10 @@ namespace smiles::storage {
 
 namespace {
 
-std::int64_t days_since_1970(int year, int month, int day) {
-  const std::chrono::year_month_day ymd{std::chrono::year{year},
-                                        std::chrono::month{static_cast<unsigned>(month)},
-                                        std::chrono::day{static_cast<unsigned>(day)}};
-  return std::chrono::sys_days{ymd}.time_since_epoch().count();
+// Seconds since 1970-01-01 00:00 of a naive local time read as if it were UTC (the
+// fraction dropped).
+std::int64_t naive_seconds(const Iso8601Fields& f) {
+  return std::chrono::floor<std::chrono::seconds>(to_timestamp(f).time_since_epoch()).count();
 }
 
 int days_in_month(int year, int month) {
@@ -34,7 +33,11 @@ LocalTimeConverter::Month& LocalTimeConverter::month(int year, int month_number)
   if (it == months_.end()) {
     const int hours = days_in_month(year, month_number) * 24;
     Month m;
-    m.hourly = source_(days_since_1970(year, month_number, 1) * 86400, hours + 1, 3600);
+    Iso8601Fields first;
+    first.year = year;
+    first.month = month_number;
+    first.day = 1;
+    m.hourly = source_(naive_seconds(first), hours + 1, 3600);
     if (m.hourly.size() != static_cast<std::size_t>(hours) + 1)
       throw Error("time zone offsets: expected " + std::to_string(hours + 1) + " values");
     it = months_.emplace(key, std::move(m)).first;
@@ -52,9 +55,10 @@ std::int32_t LocalTimeConverter::offset(const Iso8601Fields& f) {
   // The offset changes within this hour: every second of it, once.
   auto it = m.seconds.find(hour);
   if (it == m.seconds.end()) {
-    const auto first =
-        days_since_1970(f.year, f.month, f.day) * 86400 + std::int64_t{f.hour} * 3600;
-    auto secs = source_(first, 3600, 1);
+    auto hour_start = f;
+    hour_start.minute = hour_start.second = 0;
+    hour_start.micros = 0;
+    auto secs = source_(naive_seconds(hour_start), 3600, 1);
     if (secs.size() != 3600) throw Error("time zone offsets: expected 3600 values");
     it = m.seconds.emplace(hour, std::move(secs)).first;
   }
@@ -70,9 +74,7 @@ std::int64_t LocalTimeConverter::pg_micros(const Iso8601Fields& f, std::string_v
     const std::string digits(text.substr(dot));
     fraction = static_cast<std::int64_t>(std::rint(std::strtod(digits.c_str(), nullptr) * 1e6));
   }
-  const std::int64_t local = days_since_1970(f.year, f.month, f.day) * 86400 +
-                             std::int64_t{f.hour} * 3600 + std::int64_t{f.minute} * 60 + f.second;
-  return (local - offset(f) - kPgEpochUnixSeconds) * 1000000 + fraction;
+  return (naive_seconds(f) - offset(f) - kPgEpochUnixSeconds) * 1000000 + fraction;
 }
 
 }  // namespace smiles::storage

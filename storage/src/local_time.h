@@ -33,10 +33,10 @@ class LocalTimeConverter {
   // zone; a fraction of more than 6 digits is rounded as PostgreSQL rounds it.
   std::int64_t pg_micros(const Iso8601Fields& f, std::string_view text);
 
+ private:
   // Offset (local minus UTC, seconds) PostgreSQL applies to this naive local time.
   std::int32_t offset(const Iso8601Fields& f);
 
- private:
   struct Month {
     std::vector<std::int32_t> hourly;  // at each hour from the 1st 00:00, one past the end
     std::unordered_map<int, std::vector<std::int32_t>> seconds;  // hours with a change

@@ -14,7 +14,13 @@ namespace smiles::storage {
 
 namespace {
 using Result = std::unique_ptr<PGresult, decltype(&PQclear)>;
+
+// Reads and drops the results still pending, leaving the connection idle.
+void drain(PGconn* conn) {
+  while (Result more{PQgetResult(conn), &PQclear}) {
+  }
 }
+}  // namespace
 
 PgCopyConnection::PgCopyConnection(const DatabaseConfig& config) {
   validate_conninfo(config);
@@ -75,16 +81,14 @@ void PgCopyConnection::copy_out(const std::string& sql,
   }
   Result end(PQgetResult(conn_), &PQclear);
   if (PQresultStatus(end.get()) != PGRES_COMMAND_OK) fail(sql.substr(0, 80), end.get());
-  while (Result more{PQgetResult(conn_), &PQclear}) {
-  }
+  drain(conn_);
 }
 
 namespace {
 // Ends the COPY in progress with an error and drains its results.
 void abort_copy(PGconn* conn) {
   PQputCopyEnd(conn, "aborted by the client");
-  while (Result more{PQgetResult(conn), &PQclear}) {
-  }
+  drain(conn);
 }
 }  // namespace
 
@@ -127,20 +131,11 @@ std::uint64_t PgCopyConnection::copy_in_with(const std::string& sql,
   if (PQputCopyEnd(conn_, nullptr) != 1) fail("ending COPY", nullptr);
   Result end(PQgetResult(conn_), &PQclear);
   if (PQresultStatus(end.get()) != PGRES_COMMAND_OK) {
-    // Drained first: the connection must be idle for what the caller does next.
-    const std::string what = sql.substr(0, 80);
-    std::string why = PQresultErrorMessage(end.get());
-    const char* state = PQresultErrorField(end.get(), PG_DIAG_SQLSTATE);
-    const std::string sqlstate = state != nullptr ? state : "";
-    while (Result more{PQgetResult(conn_), &PQclear}) {
-    }
-    if (PQstatus(conn_) != CONNECTION_OK) throw DatabaseUnavailable(what + ": " + why);
-    while (!why.empty() && (why.back() == '\n' || why.back() == ' ')) why.pop_back();
-    throw PgStatementError(what + ": " + why, sqlstate);
+    drain(conn_);  // first: the connection must be idle for what the caller does next
+    fail(sql.substr(0, 80), end.get());
   }
   const std::uint64_t rows = std::stoull(PQcmdTuples(end.get()));
-  while (Result more{PQgetResult(conn_), &PQclear}) {
-  }
+  drain(conn_);
   return rows;
 }
 

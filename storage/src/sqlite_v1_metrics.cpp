@@ -212,9 +212,12 @@ void MetricsReader::convert(const SqliteStatement& s, Batch& batch) {
 }
 
 std::int64_t MetricsReader::tags_hash(std::string_view json) {
-  if (hashes_asked_ >= kHashesAsked || !binary_->tags_hash) return 0;
-  ++hashes_asked_;
-  return binary_->tags_hash(json);
+  // Each distinct tag set is asked for once, even when it comes back into the tag
+  // cache after being pushed out.
+  const std::string key(json);
+  if (const auto it = tag_hashes_.find(key); it != tag_hashes_.end()) return it->second;
+  if (tag_hashes_.size() >= kHashesAsked || !binary_->tags_hash) return 0;
+  return tag_hashes_.emplace(key, binary_->tags_hash(json)).first->second;
 }
 
 bool MetricsReader::append(Batch& batch, std::int64_t rowid, std::string_view ts,
@@ -237,12 +240,11 @@ bool MetricsReader::append(Batch& batch, std::int64_t rowid, std::string_view ts
       out.resize(start);
       return false;
     }
-    if (tags == nullptr && !null_tags_hash_) null_tags_hash_ = tags_hash("null");
-    instant_.push_back({tags != nullptr ? tags->hash : *null_tags_hash_,
+    instant_.push_back({tags != nullptr ? tags->hash : tags_hash("null"),
                         value ? *value : std::numeric_limits<double>::quiet_NaN(), start,
                         out.size(), name_start, name.size(), rowid});
     // With no tag hashes left to ask for, the order is the file's.
-    if (hashes_asked_ >= kHashesAsked) flush_instant(batch);
+    if (tag_hashes_.size() >= kHashesAsked) flush_instant(batch);
     return true;
   }
   auto& out = batch.data;

@@ -15,6 +15,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "local_time.h"
@@ -123,8 +124,8 @@ class MetricsReader {
   std::string instant_data_;
   std::vector<Pending> instant_;
   std::int64_t instant_micros_ = 0;
-  std::size_t hashes_asked_ = 0;
-  std::optional<std::int64_t> null_tags_hash_;
+  // jsonb_hash_extended of each tag set's JSON, as asked (at most kHashesAsked).
+  std::unordered_map<std::string, std::int64_t> tag_hashes_;
   // Written by the reading thread, read by the consumer for progress.
   std::atomic<std::uint64_t> read_ = 0, rejected_ = 0, duplicates_ = 0;
   RecentRows recent_;
